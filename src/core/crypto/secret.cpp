@@ -1,0 +1,66 @@
+#include "core/crypto/secret.hpp"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace br {
+
+void crypto_init() {
+    static const bool ok = sodium_init() >= 0;
+    if (!ok) std::abort();
+}
+
+SecretBytes::SecretBytes(std::size_t size) : size_(size) {
+    crypto_init();
+    ptr_ = static_cast<std::uint8_t*>(sodium_malloc(size == 0 ? 1 : size));
+    if (!ptr_) throw std::bad_alloc();
+    sodium_memzero(ptr_, size == 0 ? 1 : size);
+}
+
+SecretBytes::SecretBytes(ByteView init) : SecretBytes(init.size()) {
+    if (!init.empty()) std::memcpy(ptr_, init.data(), init.size());
+}
+
+SecretBytes::~SecretBytes() { wipe(); }
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : ptr_(std::exchange(other.ptr_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+    if (this != &other) {
+        wipe();
+        ptr_ = std::exchange(other.ptr_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+}
+
+SecretBytes SecretBytes::clone() const { return SecretBytes(view()); }
+
+void SecretBytes::wipe() {
+    if (ptr_) {
+        // sodium_free zeroes the region before unmapping it.
+        sodium_free(ptr_);
+        ptr_ = nullptr;
+    }
+    size_ = 0;
+}
+
+bool ct_equal(ByteView a, ByteView b) {
+    if (a.size() != b.size()) return false;
+    if (a.empty()) return true;
+    return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+void wipe_memory(void* p, std::size_t n) { sodium_memzero(p, n); }
+
+void random_bytes(std::span<std::uint8_t> out) {
+    crypto_init();
+    randombytes_buf(out.data(), out.size());
+}
+
+}  // namespace br
