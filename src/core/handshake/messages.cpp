@@ -1,0 +1,97 @@
+#include "core/handshake/messages.hpp"
+
+namespace br::handshake {
+
+const char* to_string(AbortReason r) {
+    switch (r) {
+        case AbortReason::UnknownPeer: return "unknown peer";
+        case AbortReason::NoCommonEpoch: return "no common epoch";
+        case AbortReason::NotApproved: return "not approved";
+        case AbortReason::ProtocolError: return "protocol error";
+        case AbortReason::Busy: return "busy";
+    }
+    return "unknown abort reason";
+}
+
+const char* to_string(DecodeError e) {
+    switch (e) {
+        case DecodeError::Empty: return "empty message";
+        case DecodeError::UnsupportedVersion: return "unsupported protocol version";
+        case DecodeError::UnknownType: return "unknown message type";
+        case DecodeError::Truncated: return "truncated message";
+        case DecodeError::TooLong: return "message too long";
+        case DecodeError::BadAbort: return "malformed abort";
+    }
+    return "unknown decode error";
+}
+
+Bytes encode(const Message& m) {
+    Bytes out;
+    out.reserve(2 + 4 + m.body.size());
+    append_u8(out, kProtocolVersion);
+    append_u8(out, static_cast<std::uint8_t>(m.type));
+    if (m.type == MessageType::Resume2) append_u32be(out, m.epoch);
+    append(out, m.body);
+    return out;
+}
+
+static bool known_type(std::uint8_t t) {
+    switch (static_cast<MessageType>(t)) {
+        case MessageType::Pair1:
+        case MessageType::Pair2:
+        case MessageType::Pair3:
+        case MessageType::Resume1:
+        case MessageType::Resume2:
+        case MessageType::Cert:
+        case MessageType::Abort: return true;
+    }
+    return false;
+}
+
+Expected<Message, DecodeError> decode(ByteView wire) {
+    if (wire.empty()) return unexpected(DecodeError::Empty);
+    Reader r(wire);
+    if (r.u8() != kProtocolVersion) return unexpected(DecodeError::UnsupportedVersion);
+    if (!r.ok()) return unexpected(DecodeError::Truncated);
+    std::uint8_t type = r.u8();
+    if (!r.ok()) return unexpected(DecodeError::Truncated);
+    if (!known_type(type)) return unexpected(DecodeError::UnknownType);
+    Message m;
+    m.type = static_cast<MessageType>(type);
+    if (m.type == MessageType::Resume2) {
+        m.epoch = r.u32be();
+        if (!r.ok()) return unexpected(DecodeError::Truncated);
+    }
+    if (r.remaining() > kMaxBody) return unexpected(DecodeError::TooLong);
+    if (r.remaining() == 0) return unexpected(DecodeError::Truncated);
+    ByteView body = r.take(r.remaining());
+    m.body.assign(body.begin(), body.end());
+    if (m.type == MessageType::Abort) {
+        if (m.body.size() != 1 || m.body[0] < 1 || m.body[0] > 5)
+            return unexpected(DecodeError::BadAbort);
+    }
+    return m;
+}
+
+Bytes encode_offer(const ResumeOffer& offer) {
+    Bytes out;
+    append(out, offer.initiator_id);
+    append_u8(out, static_cast<std::uint8_t>(offer.epochs.size()));
+    for (std::uint32_t e : offer.epochs) append_u32be(out, e);
+    return out;
+}
+
+Expected<ResumeOffer, DecodeError> decode_offer(ByteView payload) {
+    Reader r(payload);
+    ResumeOffer offer;
+    offer.initiator_id = r.take_array<32>();
+    std::uint8_t n = r.u8();
+    if (!r.ok()) return unexpected(DecodeError::Truncated);
+    if (n == 0 || n > kMaxOfferedEpochs) return unexpected(DecodeError::TooLong);
+    for (std::uint8_t i = 0; i < n; ++i) offer.epochs.push_back(r.u32be());
+    if (!r.ok()) return unexpected(DecodeError::Truncated);
+    if (!r.at_end()) return unexpected(DecodeError::TooLong);
+    return offer;
+}
+
+}  // namespace br::handshake
