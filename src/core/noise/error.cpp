@@ -1,0 +1,31 @@
+#include "core/noise/error.hpp"
+
+namespace br::noise {
+
+const char* to_string(Error e) {
+    switch (e) {
+        case Error::WrongTurn:
+            return "wrong turn";
+        case Error::Finished:
+            return "handshake finished";
+        case Error::NotFinished:
+            return "handshake not finished";
+        case Error::Truncated:
+            return "message truncated";
+        case Error::TooLong:
+            return "message too long";
+        case Error::DecryptFailed:
+            return "decryption failed";
+        case Error::LowOrderPoint:
+            return "low-order public key";
+        case Error::MissingKey:
+            return "missing key";
+        case Error::NonceExhausted:
+            return "nonce exhausted";
+        case Error::Aborted:
+            return "handshake aborted";
+    }
+    return "unknown noise error";
+}
+
+}  // namespace br::noise
