@@ -1,0 +1,110 @@
+// The store's binary records (docs/PROTOCOL.md section 10): the identity
+// record and the per-peer record.  Both share one envelope:
+//
+//   magic (4) || version u16 || body length u16 || body || SHA-256(everything before)
+//
+// and the body is a fixed sequence of fields, each `u16be length || bytes`.
+// The decoders are bounded (a record is at most a few hundred bytes) and
+// every failure is a named StoreErrc; the caller fills in the file name.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/crypto/ed25519.hpp"
+#include "core/crypto/secret.hpp"
+#include "core/store/error.hpp"
+#include "core/util/bytes.hpp"
+#include "core/util/expected.hpp"
+
+namespace br::store {
+
+inline constexpr std::size_t kSeedLen = 32;
+inline constexpr std::size_t kPeerIdLen = 32;
+inline constexpr std::size_t kMaxAliasLen = 64;  // bytes of UTF-8
+inline constexpr std::size_t kAddressLen = 17;   // "AA:BB:CC:DD:EE:FF"
+inline constexpr std::uint16_t kRecordVersion = 1;
+// Upper bound of any record file the loaders will read.
+inline constexpr std::size_t kMaxRecordFile = 1024;
+
+using PeerId = ByteArray<kPeerIdLen>;
+
+// The role the *peer* plays relative to us.
+enum class PeerRole : std::uint8_t { Initiator = 0, Responder = 1 };
+
+// A peer's public metadata: what the PeerStore keeps in memory for every
+// peer.  No secrets.
+struct PeerInfo {
+    PeerId id{};
+    PeerRole role = PeerRole::Initiator;
+    std::uint32_t committed_epoch = 0;
+    std::optional<std::uint32_t> pending_epoch;  // committed_epoch + 1 when set
+    std::int64_t created_unix = 0;
+    std::int64_t last_seen_unix = 0;
+    std::string alias;    // UTF-8, at most kMaxAliasLen bytes, no control characters
+    std::string address;  // "" or "AA:BB:CC:DD:EE:FF"
+};
+
+// A peer's ratchet seeds, in guarded memory.
+struct PeerSecrets {
+    std::uint32_t committed_epoch;
+    SecretBytes committed_seed;
+    std::optional<std::uint32_t> pending_epoch;
+    std::optional<SecretBytes> pending_seed;  // set iff pending_epoch
+};
+
+// A whole peer record: metadata plus seeds.
+struct PeerRecord {
+    PeerInfo info;
+    SecretBytes committed_seed;
+    std::optional<SecretBytes> pending_seed;  // set iff info.pending_epoch
+};
+
+// A byte buffer that may hold secrets: wiped when destroyed.  Move-only.
+class SensitiveBytes {
+  public:
+    SensitiveBytes() = default;
+    explicit SensitiveBytes(Bytes b) : bytes_(std::move(b)) {}
+    ~SensitiveBytes() { wipe(); }
+    SensitiveBytes(SensitiveBytes&& o) noexcept : bytes_(std::move(o.bytes_)) { o.bytes_.clear(); }
+    SensitiveBytes& operator=(SensitiveBytes&& o) noexcept;
+    SensitiveBytes(const SensitiveBytes&) = delete;
+    SensitiveBytes& operator=(const SensitiveBytes&) = delete;
+
+    ByteView view() const { return bytes_; }
+    std::size_t size() const { return bytes_.size(); }
+    void wipe();
+
+  private:
+    Bytes bytes_;
+};
+
+// Checks a record's public fields (alias, address, epochs, timestamps) and
+// seed sizes; BadValue / FieldTooLong with a detail saying which.
+Expected<void, StoreError> validate_peer_record(const PeerRecord& rec);
+
+// Encodes a peer record (validated first).  The buffer is allocated once, at
+// its final size, and wiped when dropped.
+Expected<SensitiveBytes, StoreError> encode_peer_record(const PeerRecord& rec);
+
+// Decodes a peer record.  Only the public part: the checksum still covers
+// the whole record, but the seeds are not copied anywhere.
+Expected<PeerInfo, StoreError> decode_peer_info(ByteView data);
+// Decodes a peer record including its seeds (into guarded memory).
+Expected<PeerRecord, StoreError> decode_peer_record(ByteView data);
+
+// The identity record: the adapter's Ed25519 seed, its public key (checked
+// against the seed on load) and when it was created.
+struct IdentityRecord {
+    Ed25519KeyPair key;
+    std::int64_t created_unix;
+};
+SensitiveBytes encode_identity_record(const Ed25519KeyPair& key, std::int64_t created_unix);
+Expected<IdentityRecord, StoreError> decode_identity_record(ByteView data);
+
+// Helpers shared with the tests.
+bool is_valid_alias(std::string_view alias);
+bool is_valid_address(std::string_view address);
+
+}  // namespace br::store
