@@ -1,0 +1,204 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/cert/certificate.hpp"
+#include "pair_test_util.hpp"
+
+namespace br::test {
+namespace {
+
+using handshake::Error;
+
+TEST(Handshake, PairsThenResumesWithFreshCertificatesEachEpoch) {
+    Device a, b;
+    auto first = connect(a, b);
+    ASSERT_TRUE(first.a && first.b) << (first.a_fail ? first.a_fail->describe() : "")
+                                    << (first.b_fail ? first.b_fail->describe() : "");
+    EXPECT_EQ(first.a->kind, handshake::Kind::Pair);
+    EXPECT_EQ(first.a->epoch, 1u);
+    EXPECT_EQ(first.a->fingerprint, first.b->fingerprint);
+    EXPECT_EQ(first.a->short_code, first.b->short_code);
+    EXPECT_EQ(first.a->short_code.size(), 6u);
+    EXPECT_EQ(first.a->peer.session_pk, *first.b->own.session_public_key());
+
+    std::set<Ed25519Public> keys{*first.a->own.session_public_key(),
+                                 *first.b->own.session_public_key()};
+    for (std::uint32_t epoch = 2; epoch <= 6; ++epoch) {
+        auto r = connect(a, b);
+        ASSERT_TRUE(r.a && r.b) << "epoch " << epoch << ": "
+                                << (r.a_fail ? r.a_fail->describe() : "")
+                                << (r.b_fail ? r.b_fail->describe() : "");
+        EXPECT_EQ(r.a->kind, handshake::Kind::Resume);
+        EXPECT_EQ(r.a->epoch, epoch);
+        EXPECT_EQ(r.b->epoch, epoch);
+        EXPECT_EQ(r.a->fingerprint, r.b->fingerprint);
+        EXPECT_EQ(r.messages, 4);  // RESUME_1, RESUME_2, CERT_B, CERT_A
+        EXPECT_TRUE(keys.insert(*r.a->own.session_public_key()).second);
+        EXPECT_TRUE(keys.insert(*r.b->own.session_public_key()).second);
+    }
+    // B committed epoch 6 only; A holds {5, 6} until B is seen to use 6.
+    ASSERT_EQ(b.book.disk[a.id()].size(), 1u);
+    EXPECT_EQ(b.book.disk[a.id()][0].epoch, 6u);
+    ASSERT_EQ(a.book.disk[b.id()].size(), 2u);
+    EXPECT_EQ(a.book.disk[b.id()][1].epoch, 6u);
+}
+
+TEST(Handshake, InvalidatedSessionRefusesUse) {
+    Device a, b;
+    auto r = connect(a, b);
+    ASSERT_TRUE(r.a && r.b);
+    r.a->invalidate(InvalidationReason::LinkLost);
+    EXPECT_TRUE(r.a->invalidated());
+    auto sig = r.a->own.sign(as_bytes("x"));
+    ASSERT_FALSE(sig);
+    EXPECT_EQ(sig.error(), cert::CertError::Invalidated);
+    EXPECT_FALSE(r.a->own.private_key_pkcs8_der());
+}
+
+TEST(Handshake, RefusedApprovalStoresNothingAndTellsTheInitiator) {
+    Device a, b;
+    auto r = connect(a, b, /*approve=*/false);
+    EXPECT_FALSE(r.a);
+    EXPECT_FALSE(r.b);
+    ASSERT_TRUE(r.b_fail);
+    EXPECT_EQ(r.b_fail->error, Error::NotApproved);
+    ASSERT_TRUE(r.a_fail);
+    EXPECT_EQ(r.a_fail->error, Error::PeerAborted);
+    EXPECT_TRUE(a.book.disk.empty());
+    EXPECT_TRUE(b.book.disk.empty());
+}
+
+TEST(Handshake, ResumeFromUnknownIdentityIsRefused) {
+    Device a, b, c;
+    ASSERT_TRUE(connect(a, b).a);
+    // c claims to resume with b using a's stored view of b (it never paired).
+    c.book.disk[b.id()] = a.book.disk[b.id()];
+    auto r = connect(c, b);
+    ASSERT_TRUE(r.b_fail);
+    EXPECT_EQ(r.b_fail->error, Error::UnknownPeer);
+    ASSERT_TRUE(r.a_fail);
+    EXPECT_EQ(r.a_fail->error, Error::PeerAborted);
+    EXPECT_EQ(*r.a_fail->abort, handshake::AbortReason::UnknownPeer);
+}
+
+TEST(Handshake, ResumeWithAWrongSeedFailsInNoise) {
+    Device a, b;
+    ASSERT_TRUE(connect(a, b).a);
+    for (auto& s : a.book.disk[b.id()]) s.seed[0] ^= 1;
+    auto r = connect(a, b);
+    ASSERT_TRUE(r.a_fail);
+    EXPECT_EQ(r.a_fail->error, Error::Noise);
+    EXPECT_EQ(*r.a_fail->noise_error, noise::Error::DecryptFailed);
+}
+
+// Every byte of every message of a pairing and of a resume, one bit flipped:
+// the handshake must fail with a named error and no session on either side.
+TEST(Handshake, FlippedBitInEveryByteOfEveryMessageIsRefused) {
+    for (bool resume : {false, true}) {
+        // Learn the transcript's shape once.
+        std::vector<std::size_t> sizes;
+        {
+            Device a, b;
+            if (resume) {
+                ASSERT_TRUE(connect(a, b).a);
+            }
+            connect(a, b, true, [&](int, bool, Bytes& m) {
+                sizes.push_back(m.size());
+                return true;
+            });
+        }
+        int cases = 0;
+        for (std::size_t msg = 0; msg < sizes.size(); ++msg) {
+            for (std::size_t byte = 0; byte < sizes[msg]; ++byte) {
+                Device a, b;
+                if (resume) {
+                ASSERT_TRUE(connect(a, b).a);
+            }
+                auto r = connect(a, b, true, [&](int i, bool, Bytes& m) {
+                    if (static_cast<std::size_t>(i) == msg) m[byte] ^= 0x04;
+                    return true;
+                });
+                ++cases;
+                EXPECT_FALSE(r.a && r.b) << "message " << msg << " byte " << byte;
+                EXPECT_TRUE(r.a_fail || r.b_fail) << "message " << msg << " byte " << byte;
+            }
+        }
+        std::cout << (resume ? "resume" : "pairing") << ": " << cases
+                  << " single-bit corruptions, every one refused\n";
+    }
+}
+
+TEST(Handshake, TruncatedAndOversizedMessagesAreRefused) {
+    Device a, b;
+    auto r = connect(a, b, true, [](int i, bool, Bytes& m) {
+        if (i == 1) m.resize(m.size() / 2);
+        return true;
+    });
+    ASSERT_TRUE(r.a_fail);
+    EXPECT_EQ(r.a_fail->error, Error::Noise);
+
+    Device c, d;
+    auto r2 = connect(c, d, true, [](int i, bool, Bytes& m) {
+        if (i == 0) m.resize(handshake::kMaxBody + 10, 0);
+        return true;
+    });
+    ASSERT_TRUE(r2.b_fail);
+    EXPECT_EQ(r2.b_fail->error, Error::Decode);
+    EXPECT_EQ(*r2.b_fail->decode_error, handshake::DecodeError::TooLong);
+}
+
+TEST(Handshake, ReplayedCertificateFromAnEarlierHandshakeIsRefused) {
+    Device a, b;
+    ASSERT_TRUE(connect(a, b).a);
+    Bytes old_cert_a;
+    connect(a, b, true, [&](int i, bool from_a, Bytes& m) {
+        if (i == 3 && from_a) old_cert_a = m;
+        return true;
+    });
+    ASSERT_FALSE(old_cert_a.empty());
+    // Next connection: replace A's confirmation with the old one.
+    auto r = connect(a, b, true, [&](int i, bool, Bytes& m) {
+        if (i == 3) m = old_cert_a;
+        return true;
+    });
+    EXPECT_FALSE(r.b);
+    ASSERT_TRUE(r.b_fail);
+    // Encrypted under the old session's keys: it does not even decrypt.
+    EXPECT_EQ(r.b_fail->error, Error::Noise);
+}
+
+TEST(Handshake, ReplayedResume1DoesNotStrandThePair) {
+    Device a, b;
+    ASSERT_TRUE(connect(a, b).a);
+    Bytes old_resume1;
+    ASSERT_TRUE(connect(a, b, true, [&](int i, bool, Bytes& m) {
+                    if (i == 0) old_resume1 = m;
+                    return true;
+                }).a);
+    // An attacker replays the old RESUME_1 to B; B answers, nobody confirms.
+    {
+        handshake::Responder res(b.identity, b.book, b.replay, {}, kNow);
+        auto s = res.receive(old_resume1);
+        EXPECT_FALSE(s.done);
+    }
+    auto r = connect(a, b);
+    ASSERT_TRUE(r.a && r.b) << (r.a_fail ? r.a_fail->describe() : "")
+                            << (r.b_fail ? r.b_fail->describe() : "");
+}
+
+TEST(Handshake, PersistFailureSendsNoConfirmation) {
+    Device a, b;
+    ASSERT_TRUE(connect(a, b).a);
+    a.book.fail_writes = true;
+    auto r = connect(a, b);
+    ASSERT_TRUE(r.a_fail);
+    EXPECT_EQ(r.a_fail->error, Error::PersistFailed);
+    EXPECT_FALSE(r.b);
+    a.book.fail_writes = false;
+    auto again = connect(a, b);
+    EXPECT_TRUE(again.a && again.b);
+}
+
+}  // namespace
+}  // namespace br::test
