@@ -1,0 +1,102 @@
+# host.sh — host-side helpers of tests/system/run (sourced; bash).
+# Expects: REPO, TB (testbed folder), VMLINUZ, INITRD, KMOD (module tree),
+# GUEST_TIMEOUT, BR_BUILD, DEBUG.
+
+# qemu_guest HOST LOGDIR EXTRA-ARGS... — one TCG guest, run in the background
+# under `timeout`; its pid goes to QEMU_PID.  Console in hostX/console.log,
+# qemu's own messages in hostX/qemu.log.
+qemu_guest() {
+    local host=$1 logdir=$2; shift 2
+    local append="console=ttyS0 quiet panic=-1 br.host=$host br.scenario=$SCENARIO"
+    append+=" br.repo=$REPO br.testbed=$TB br.build=$BR_BUILD br.timeout=$GUEST_TIMEOUT"
+    append+=" br.debug=$DEBUG br.kmod=$KMOD br.main=$REPO/tests/system/lib/guest-main.sh"
+    mkdir -p "$logdir/host$host"
+    timeout --kill-after=10 "$((GUEST_TIMEOUT + 120))" \
+        qemu-system-x86_64 -accel tcg,tb-size=64 -cpu max -m 384 -smp 1 \
+        -nodefaults -display none -no-reboot \
+        -kernel "$VMLINUZ" -initrd "$INITRD" -append "$append" \
+        -fsdev local,id=r,path=/,readonly=on,security_model=none,multidevs=remap \
+        -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+        -fsdev "local,id=o,path=$logdir,security_model=none" \
+        -device virtio-9p-pci,fsdev=o,mount_tag=out \
+        -serial "file:$logdir/host$host/console.log" \
+        "$@" > "$logdir/host$host/qemu.log" 2>&1 &
+    QEMU_PID=$!
+}
+
+# boot_pair LOGDIR — boots guest B (peripheral, radio) and then guest A
+# (central, controller on a UART connected to B's virtio-serial port bt.a),
+# waits for both.  Sets WALL (seconds), RC_A, RC_B (qemu/timeout exit codes).
+boot_pair() {
+    local logdir=$1 sockdir sock t0 pa pb
+    sockdir=$(mktemp -d /tmp/br-testbed.XXXXXX)
+    sock=$sockdir/air.sock
+    t0=${EPOCHREALTIME}
+    qemu_guest B "$logdir" -device virtio-serial-pci \
+        -chardev "socket,id=pa,path=$sock,server=on,wait=off" \
+        -device virtserialport,chardev=pa,name=bt.a
+    pb=$QEMU_PID
+    for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+    [ -S "$sock" ] || echo "testbed: guest B's socket $sock did not appear (see $logdir/hostB/qemu.log)" >&2
+    qemu_guest A "$logdir" -chardev "socket,id=bt,path=$sock" -serial chardev:bt
+    pa=$QEMU_PID
+    wait "$pa"; RC_A=$?
+    wait "$pb"; RC_B=$?
+    WALL=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f", b-a}')
+    rm -rf "$sockdir"
+}
+
+verdict_of() {  # verdict_of LOGDIR HOST RC
+    local f=$1/host$2/result
+    if [ -s "$f" ]; then cat "$f"
+    elif [ "$3" = 124 ] || [ "$3" = 137 ]; then echo "FAIL: host $2 gave no verdict: qemu timed out"
+    else echo "FAIL: host $2 gave no verdict (qemu exit $3; see host$2/console.log)"
+    fi
+}
+
+timing() {  # timing LOGDIR HOST STAGE — seconds or -
+    awk -v s="$3" '$1==s {v=$2} END {print (v=="" ? "-" : v)}' "$1/host$2/timings" 2>/dev/null || echo -
+}
+
+timings_line() {  # one line with every stage of both hosts, in order
+    local logdir=$1 h
+    for h in A B; do
+        printf '    %s:' "$h"
+        if [ -s "$logdir/host$h/timings" ]; then
+            awk '{printf " %s %ss", $1, $2} END {print ""}' "$logdir/host$h/timings"
+        else echo " (none)"; fi
+    done
+    printf '    wall: %s s (launch of guest B to both powered off)\n' "$WALL"
+}
+
+tail_file() {  # tail_file FILE N
+    [ -s "$1" ] || return 0
+    echo "    --- ${1#"$LOGROOT"/} (last $2 lines) ---"
+    tail -n "$2" "$1" | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/^/    | /' | cut -c1-240
+}
+
+print_failure_logs() {  # the tails that usually explain a failure
+    local logdir=$1 h f named
+    for h in A B; do
+        tail_file "$logdir/host$h/transcript.log" 25
+    done
+    # Files the verdicts name (e.g. "see peripheral.log") first.
+    named=$(cat "$logdir"/host?/result 2>/dev/null | grep -oE '[a-z0-9_-]+\.log' | sort -u)
+    for f in $named; do
+        for h in A B; do tail_file "$logdir/host$h/$f" 15; done
+    done
+    for h in A B; do
+        case " $named " in *" bluetoothd.log "*) ;; *) tail_file "$logdir/host$h/bluetoothd.log" 12 ;; esac
+    done
+    for h in A B; do
+        case $(cat "$logdir/host$h/result" 2>/dev/null) in
+            PASS) ;;
+            "")  tail_file "$logdir/host$h/console.log" 20; tail_file "$logdir/host$h/qemu.log" 5 ;;
+            *)   tail_file "$logdir/host$h/bluetoothctl.log" 15
+                 tail_file "$logdir/host$h/btmon.log" 25
+                 tail_file "$logdir/host$h/peripheral.log" 10
+                 grep -hE 'Bluetooth|hci|9p|error|fail' "$logdir/host$h/dmesg.log" 2>/dev/null | tail -n 8 \
+                     | sed "s/^/    | [host$h dmesg] /" ;;
+        esac
+    done
+}
