@@ -8,8 +8,9 @@
 //   param   = KDF(seed, "delegation blind", ids || u32be(epoch) || owner_id)
 // The owner signs the delegation with its identity key blinded by param
 // (Tor's construction, core/crypto/blinding.hpp); the peer, who knows seed
-// and the owner's identity A, checks it under t*A.  A third party that sees
-// the certificate learns neither A's link to t*A nor anything to replay.
+// and the owner's identity A, checks it under t*A.  The identity key itself
+// never signs: without seed nobody can relate t*A to A, so a certificate
+// shown to a third party does not prove that A vouched for the session key.
 #pragma once
 
 #include <cstdint>

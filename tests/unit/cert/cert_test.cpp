@@ -674,3 +674,46 @@ TEST(CertDer, MinimalIntegersAndLengths) {
 
 }  // namespace
 }  // namespace br::cert
+
+namespace br::cert {
+namespace {
+
+// The example of docs/PROTOCOL.md section 7.8: pins every byte of the
+// format (a reimplementation must reproduce these values).
+TEST(CertKnownAnswer, ProtocolDocumentExample) {
+    const auto a = Ed25519KeyPair::from_seed(Bytes(32, 0x01));
+    const auto b = Ed25519KeyPair::from_seed(Bytes(32, 0x02));
+    const SecretBytes seed(Bytes(32, 0x03));
+    Hash h{};
+    h.fill(0x04);
+    auto sa = SessionCert::mint(a, b.public_key(), Role::Initiator, seed, 1, h, 1700000000, 3600);
+    auto sb = SessionCert::mint(b, a.public_key(), Role::Responder, seed, 1, h, 1700000000, 3600);
+    ASSERT_TRUE(sa);
+    ASSERT_TRUE(sb);
+    EXPECT_EQ(to_hex(*sa->session_public_key()),
+              "29eb0877fdd47c00ca5e99c721a21bbbae6a917609a13851ba4c05b12c0e99b9");
+    EXPECT_EQ(to_hex(*sb->session_public_key()),
+              "e94330c967828b3ae102a1c1e702bab05fd92ba7088f709a224acbf26d4dc22b");
+    EXPECT_EQ(to_hex(*sa->compact()),
+              "01000000016553f1006553ff10"
+              "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+              "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394"
+              "29eb0877fdd47c00ca5e99c721a21bbbae6a917609a13851ba4c05b12c0e99b9"
+              "04040404040404040404040404040404"
+              "c292bae2d1cab480ca5f6a1227d502e65958ad43e6fa3c964dfee5b6c87a9609"
+              "41bdbef2870b97d9f22a43b466659fc4adcb4bcfcdfaa5b051154a42bc26b60b"
+              "872b17b209178565e4a9743aac93e3fb0d511c01176209d3c4cc193fb7738234"
+              "48e30cfc2f3b1f49d9c9bb690d41728331ef540b5b40e5ea21ff0b27ca94ef02");
+    EXPECT_EQ(sa->x509_der()->size(), 556u);
+    EXPECT_EQ(to_hex(sha256(*sa->x509_der())),
+              "6ef770ad201ed119ce33636e1aeeac5c7f1e6888a6df5f99a26ba9d9463690d5");
+    EXPECT_EQ(to_hex(sha256(*sb->compact())),
+              "1da00e4877b11c666c7fcfcd7ca9cc0e8f5576e6b77b75defcd9441d188e9c99");
+    const Hash fp = fingerprint(h, a.public_key(), b.public_key(), *sa->session_public_key(),
+                                *sb->session_public_key());
+    EXPECT_EQ(to_hex(fp), "642bd6b70b85323b0dae257d267193bdce614724a21915a5101eab4f0cabeb4d");
+    EXPECT_EQ(short_code(fp), "989563");
+}
+
+}  // namespace
+}  // namespace br::cert
