@@ -43,7 +43,19 @@ set_result() {  # first verdict wins
     [ -s "$BR_OUT/result" ] && return 0
     printf '%s\n' "$*" > "$BR_OUT/result.tmp" && mv "$BR_OUT/result.tmp" "$BR_OUT/result"
 }
-fail() { log "FAIL: $*"; set_result "FAIL: $*"; exit 1; }
+fail() {
+    log "FAIL: $*"
+    if [ ! -s "$BR_OUT/result" ]; then
+        set_result "FAIL: $*"
+        # Mark the moment in every log, so the tails printed on the host end
+        # where things went wrong, not after the teardown.
+        local f
+        for f in "$BR_OUT"/*.log; do
+            [ "$f" = "$BR_OUT/transcript.log" ] || echo "=== [$(now)] FAIL verdict of host $BR_HOST here" >> "$f"
+        done
+    fi
+    exit 1
+}
 pass() { log "PASS"; set_result "PASS"; exit 0; }
 
 # --- timing ---------------------------------------------------------------
@@ -323,10 +335,14 @@ scan_for() {  # scan_for ADDR SECONDS — LE scan in the bluetoothctl session un
 dev_known() { [ -n "$(bz_get "$(dev_path "$1")" org.bluez.Device1 Address)" ]; }
 
 gatt_read() {  # gatt_read UUID EXPECTED SECONDS — read a characteristic of the connected device
+    local err='Failed to read|No attribute selected|Unable to|not available|org\.bluez\.Error'
     btctl "menu gatt"
     btctl "select-attribute $1"
     btctl "read"
-    wait_for "$3" "characteristic $1 to read '$2'" btctl_has "$2"
+    wait_for "$3" "characteristic $1 to read '$2' (or an error)" btctl_has "$2|$err"
+    if ! btctl_has "$2"; then
+        fail "reading characteristic $1 failed: bluetoothctl said '$(btctl_match "$err" | sed 's/^[[:space:]]*//; s/\[[^]]*\]# //g')' (see bluetoothctl.log; the peer's GATT database is in its bluetoothd.log/btmon.log)"
+    fi
     log "read $1: $(btctl_match "$2")"
     btctl "back"
 }

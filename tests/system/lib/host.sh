@@ -69,34 +69,45 @@ timings_line() {  # one line with every stage of both hosts, in order
     printf '    wall: %s s (launch of guest B to both powered off)\n' "$WALL"
 }
 
-tail_file() {  # tail_file FILE N
-    [ -s "$1" ] || return 0
-    echo "    --- ${1#"$LOGROOT"/} (last $2 lines) ---"
-    tail -n "$2" "$1" | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/^/    | /' | cut -c1-240
+declare -A TAILED=()
+tail_file() {  # tail_file FILE N — the last N lines up to the FAIL marker (once per file)
+    [ -s "$1" ] && [ -z "${TAILED[$1]:-}" ] || return 0
+    TAILED[$1]=1
+    echo "    --- ${1#"$LOGROOT"/} (last $2 lines up to the failure) ---"
+    sed -e '/^=== \[.*\] FAIL verdict of host/q' -e '/^\[ *[0-9.]*\] result: /q' "$1" | tail -n "$2" \
+        | sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' -e 's/\r//g' -e 's/^/    | /' | cut -c1-200
 }
 
 print_failure_logs() {  # the tails that usually explain a failure
-    local logdir=$1 h f named
+    local logdir=$1 h f v named
+    TAILED=()
     for h in A B; do
-        tail_file "$logdir/host$h/transcript.log" 25
-    done
-    # Files the verdicts name (e.g. "see peripheral.log") first.
-    named=$(cat "$logdir"/host?/result 2>/dev/null | grep -oE '[a-z0-9_-]+\.log' | sort -u)
-    for f in $named; do
-        for h in A B; do tail_file "$logdir/host$h/$f" 15; done
-    done
-    for h in A B; do
-        case " $named " in *" bluetoothd.log "*) ;; *) tail_file "$logdir/host$h/bluetoothd.log" 12 ;; esac
-    done
-    for h in A B; do
-        case $(cat "$logdir/host$h/result" 2>/dev/null) in
+        v=$(cat "$logdir/host$h/result" 2>/dev/null || true)
+        case $v in
             PASS) ;;
-            "")  tail_file "$logdir/host$h/console.log" 20; tail_file "$logdir/host$h/qemu.log" 5 ;;
-            *)   tail_file "$logdir/host$h/bluetoothctl.log" 15
-                 tail_file "$logdir/host$h/btmon.log" 25
-                 tail_file "$logdir/host$h/peripheral.log" 10
-                 grep -hE 'Bluetooth|hci|9p|error|fail' "$logdir/host$h/dmesg.log" 2>/dev/null | tail -n 8 \
-                     | sed "s/^/    | [host$h dmesg] /" ;;
+            "")   # no verdict: the guest hung or crashed
+                  tail_file "$logdir/host$h/transcript.log" 25
+                  tail_file "$logdir/host$h/console.log" 20
+                  tail_file "$logdir/host$h/qemu.log" 5 ;;
+            *"host "?" failed ("*)  # it only saw its peer fail
+                  tail_file "$logdir/host$h/transcript.log" 6 ;;
+            *)    # this host's own failure: its transcript, the logs the
+                  # verdict names, then the usual suspects
+                  tail_file "$logdir/host$h/transcript.log" 25
+                  named=$(echo "$v" | grep -oE '[a-z0-9_.-]+\.log' | sort -u)
+                  for f in $named; do tail_file "$logdir/host$h/$f" 15; done
+                  tail_file "$logdir/host$h/bluetoothctl.log" 12
+                  tail_file "$logdir/host$h/bluetoothd.log" 12
+                  tail_file "$logdir/host$h/peripheral.log" 10
+                  tail_file "$logdir/host$h/btmon.log" 20
+                  local dm='failed|timed out|timeout:|error|warn|-110'
+                  if grep -iE "$dm" "$logdir/host$h/dmesg.log" 2>/dev/null | grep -qv 'ommand line'; then
+                      echo "    --- host$h/dmesg.log (errors) ---"
+                      grep -iE "$dm" "$logdir/host$h/dmesg.log" | grep -v 'ommand line' | tail -n 6 \
+                          | sed 's/^/    | /' | cut -c1-200
+                  fi ;;
         esac
     done
+    # The peer's bluetoothd usually tells the other half of the story.
+    for h in A B; do tail_file "$logdir/host$h/bluetoothd.log" 8; done
 }
