@@ -72,6 +72,8 @@ void derive(ByteView key, std::string_view label, ByteView context, std::span<st
     Hash prk = hkdf_extract(as_bytes(kSalt), key);
     auto okm = hkdf_expand(prk, info, out.size());
     wipe_memory(prk.data(), prk.size());
+    // The context can carry secrets (the session key mixes in the identity seed).
+    wipe_memory(info.data(), info.size());
     std::copy(okm->begin(), okm->end(), out.begin());
     wipe_memory(okm->data(), okm->size());
 }

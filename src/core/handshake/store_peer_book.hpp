@@ -1,0 +1,30 @@
+// PeerBook on the durable store: the glue every real user of the handshake
+// (daemon, simulator) needs between src/core/handshake and src/core/store.
+#pragma once
+
+#include <string>
+
+#include "core/handshake/peer_book.hpp"
+#include "core/store/peer_store.hpp"
+
+namespace br::handshake {
+
+class StorePeerBook : public PeerBook {
+public:
+    explicit StorePeerBook(store::PeerStore& store, std::int64_t now_unix = 0)
+        : store_(store), now_(now_unix) {}
+
+    std::optional<ratchet::Holdings> holdings(const DeviceId& peer) override;
+    bool persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h) override;
+
+    void set_now(std::int64_t now_unix) { now_ = now_unix; }
+    // The last store error, for logs ("" when the last call succeeded).
+    const std::string& last_error() const { return last_error_; }
+
+private:
+    store::PeerStore& store_;
+    std::int64_t now_;
+    std::string last_error_;
+};
+
+}  // namespace br::handshake
