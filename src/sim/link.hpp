@@ -23,12 +23,12 @@ struct DirectionStats {
     std::size_t messages = 0;
     std::size_t message_bytes = 0;  // protocol messages, before framing
     std::size_t fragments = 0;
-    std::size_t air_bytes = 0;      // ATT payloads incl. fragment headers, plus 3-byte ATT headers
+    std::size_t air_bytes = 0;  // ATT payloads incl. fragment headers, plus 3-byte ATT headers
     std::size_t lost_fragments = 0;
 };
 
 class Link {
-public:
+  public:
     Link(LinkParams params, std::mt19937_64& rng) : params_(params), rng_(rng) {}
 
     // Side 0 is the central (A), side 1 the peripheral (B).
@@ -48,7 +48,7 @@ public:
     // Changes of direction + 1: the number of flights sent so far.
     int flights() const { return flights_; }
 
-private:
+  private:
     struct InFlight {
         double at_ms;
         std::uint64_t order;

@@ -61,7 +61,6 @@ struct Result {
     int flights = 0;
 };
 
-
 // One BLE connection: run the handshake until both sides hold a session, a
 // side fails, or the link goes quiet (a lost fragment) and times out.
 Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt19937_64& rng,
@@ -84,7 +83,8 @@ Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt
     auto deliver = [&](int from, handshake::Step step) {
         for (auto& m : step.send)
             if (!link.send(from, m)) return fail("message does not fit a frame");
-        if (step.failure) return fail(std::string(from == 0 ? "A: " : "B: ") + step.failure->describe());
+        if (step.failure)
+            return fail(std::string(from == 0 ? "A: " : "B: ") + step.failure->describe());
         return true;
     };
 
@@ -126,7 +126,8 @@ Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt
     r.flights = link.flights();
     r.virtual_ms = link.now_ms();
     r.ok = r.a && r.b;
-    if (!r.ok && r.failure.empty()) r.failure = "link went quiet (lost fragment); dropped after timeout";
+    if (!r.ok && r.failure.empty())
+        r.failure = "link went quiet (lost fragment); dropped after timeout";
     return r;
 }
 
@@ -145,9 +146,10 @@ bool export_side(const fs::path& dir, const handshake::Session& s) {
     if (!pem || !key || !compact) return false;
     std::string peer_pem = cert::pem_encode("CERTIFICATE", cert::x509_from_compact(s.peer));
     return write_file(dir / "cert.pem", *pem, 0644) &&
-           write_file(dir / "cert.compact",
-                      std::string_view(reinterpret_cast<const char*>(compact->data()), compact->size()),
-                      0644) &&
+           write_file(
+               dir / "cert.compact",
+               std::string_view(reinterpret_cast<const char*>(compact->data()), compact->size()),
+               0644) &&
            write_file(dir / "key.pem", *key, 0600) && write_file(dir / "peer.pem", peer_pem, 0644);
 }
 
@@ -164,17 +166,25 @@ int main(int argc, char** argv) {
     int max_attempts = 20;
     double timeout_ms = 2000;
     bool quiet = false;
-    app.add_option("--peers", peers, "devices: one central and N-1 peripherals")->check(CLI::Range(2, 100000));
-    app.add_option("--reconnects,-r", reconnects, "reconnections per pair after pairing")->check(CLI::Range(0, 1000000));
+    app.add_option("--peers", peers, "devices: one central and N-1 peripherals")
+        ->check(CLI::Range(2, 100000));
+    app.add_option("--reconnects,-r", reconnects, "reconnections per pair after pairing")
+        ->check(CLI::Range(0, 1000000));
     app.add_option("--mtu", link.att_mtu, "ATT MTU")->check(CLI::Range(23, 517));
-    app.add_option("--latency-ms", link.latency_ms, "one-way latency per fragment")->check(CLI::Range(0.0, 10000.0));
-    app.add_option("--loss", link.loss, "probability that a fragment is lost")->check(CLI::Range(0.0, 0.9));
+    app.add_option("--latency-ms", link.latency_ms, "one-way latency per fragment")
+        ->check(CLI::Range(0.0, 10000.0));
+    app.add_option("--loss", link.loss, "probability that a fragment is lost")
+        ->check(CLI::Range(0.0, 0.9));
     app.add_option("--seed", seed, "random seed for loss");
-    app.add_option("--validity", validity, "certificate validity, seconds")->check(CLI::Range(1u, 604800u));
-    app.add_option("--max-attempts", max_attempts, "connection attempts per handshake before giving up")->check(CLI::Range(1, 1000));
+    app.add_option("--validity", validity, "certificate validity, seconds")
+        ->check(CLI::Range(1u, 604800u));
+    app.add_option("--max-attempts", max_attempts,
+                   "connection attempts per handshake before giving up")
+        ->check(CLI::Range(1, 1000));
     app.add_option("--timeout-ms", timeout_ms, "a stalled handshake is dropped after this long");
     app.add_option("--out", out_dir, "write each epoch's certificates and keys here");
-    app.add_option("--state", state_dir, "state directory (default: a temporary one, removed at exit)");
+    app.add_option("--state", state_dir,
+                   "state directory (default: a temporary one, removed at exit)");
     app.add_flag("--quiet,-q", quiet, "only the summary");
     CLI11_PARSE(app, argc, argv);
 
@@ -206,7 +216,8 @@ int main(int argc, char** argv) {
             std::cerr << "blueratchet-sim: cannot open the store in " << dir->path() << "\n";
             return 1;
         }
-        devices.push_back(std::make_unique<Device>(name, std::move(*dir), std::move(*id), std::move(*st)));
+        devices.push_back(
+            std::make_unique<Device>(name, std::move(*dir), std::move(*id), std::move(*st)));
     }
 
     std::mt19937_64 rng(seed);
@@ -217,7 +228,8 @@ int main(int argc, char** argv) {
     int sum_flights[2] = {};
     Device& a = *devices[0];
     if (!quiet)
-        std::cout << "kind    pair                    epoch att msgs  A->B  B->A air-bytes flights  cpu-A ms  cpu-B ms  sim ms  short-code\n";
+        std::cout << "kind    pair                    epoch att msgs  A->B  B->A air-bytes flights "
+                     " cpu-A ms  cpu-B ms  sim ms  short-code\n";
     for (int p = 1; p < peers; ++p) {
         Device& b = *devices[static_cast<std::size_t>(p)];
         for (int round = 0; round <= reconnects; ++round) {
@@ -245,11 +257,12 @@ int main(int argc, char** argv) {
             sum_flights[k] += r.flights;
             ++count[k];
             if (!quiet) {
-                std::printf("%-7s %-23s %5u %3d %4zu %5zu %5zu %9zu %4d (%.1f RTT) %8.3f %9.3f %7.1f  %s\n",
-                            handshake::to_string(r.kind), (a.name + "-" + b.name).c_str(), r.a->epoch,
-                            attempt, r.ab.messages + r.ba.messages, r.ab.message_bytes,
-                            r.ba.message_bytes, r.ab.air_bytes + r.ba.air_bytes, r.flights,
-                            r.flights / 2.0, r.cpu_a, r.cpu_b, r.virtual_ms, r.a->short_code.c_str());
+                std::printf(
+                    "%-7s %-23s %5u %3d %4zu %5zu %5zu %9zu %4d (%.1f RTT) %8.3f %9.3f %7.1f  %s\n",
+                    handshake::to_string(r.kind), (a.name + "-" + b.name).c_str(), r.a->epoch,
+                    attempt, r.ab.messages + r.ba.messages, r.ab.message_bytes, r.ba.message_bytes,
+                    r.ab.air_bytes + r.ba.air_bytes, r.flights, r.flights / 2.0, r.cpu_a, r.cpu_b,
+                    r.virtual_ms, r.a->short_code.c_str());
             }
             if (r.a->fingerprint != r.b->fingerprint) {
                 std::cerr << "blueratchet-sim: fingerprints differ\n";
@@ -269,8 +282,10 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::printf("\nsummary: %d handshakes, %d failed, %d retried connections; MTU %zu, latency %.1f ms, loss %.3f\n",
-                handshakes, failures, retries, link.att_mtu, link.latency_ms, link.loss);
+    std::printf(
+        "\nsummary: %d handshakes, %d failed, %d retried connections; MTU %zu, latency %.1f ms, "
+        "loss %.3f\n",
+        handshakes, failures, retries, link.att_mtu, link.latency_ms, link.loss);
     for (int k = 0; k < 2; ++k) {
         if (!count[k]) continue;
         std::printf("  %-6s mean: cpu A %.3f ms, cpu B %.3f ms, %zu air bytes, %.1f flights\n",

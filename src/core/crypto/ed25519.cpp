@@ -13,7 +13,8 @@ Ed25519KeyPair Ed25519KeyPair::generate() {
 }
 
 Ed25519KeyPair Ed25519KeyPair::from_seed(ByteView seed) {
-    if (seed.size() != kEd25519SeedLen) throw std::invalid_argument("Ed25519 seed must be 32 bytes");
+    if (seed.size() != kEd25519SeedLen)
+        throw std::invalid_argument("Ed25519 seed must be 32 bytes");
     crypto_init();
     Ed25519Public pub{};
     SecretBytes sk(crypto_sign_SECRETKEYBYTES);
@@ -53,7 +54,8 @@ std::optional<X25519Public> ed25519_public_to_x25519(ByteView public_key) {
     crypto_init();
     if (public_key.size() != kEd25519PublicLen) return std::nullopt;
     X25519Public out{};
-    if (crypto_sign_ed25519_pk_to_curve25519(out.data(), public_key.data()) != 0) return std::nullopt;
+    if (crypto_sign_ed25519_pk_to_curve25519(out.data(), public_key.data()) != 0)
+        return std::nullopt;
     return out;
 }
 

@@ -18,7 +18,7 @@ using Ed25519Signature = ByteArray<kEd25519SigLen>;
 using X25519Public = ByteArray<32>;
 
 class Ed25519KeyPair {
-public:
+  public:
     // A fresh key pair from the OS CSPRNG.
     static Ed25519KeyPair generate();
     // The key pair for a given 32-byte seed (deterministic).
@@ -37,7 +37,7 @@ public:
 
     void wipe() { seed_.wipe(); }
 
-private:
+  private:
     Ed25519KeyPair(SecretBytes seed, const Ed25519Public& pub)
         : seed_(std::move(seed)), public_(pub) {}
     SecretBytes seed_;

@@ -6,7 +6,9 @@
 
 namespace br {
 
-Hash sha256(ByteView data) { return sha256({data}); }
+Hash sha256(ByteView data) {
+    return sha256({data});
+}
 
 Hash sha256(std::initializer_list<ByteView> parts) {
     crypto_init();
@@ -19,7 +21,9 @@ Hash sha256(std::initializer_list<ByteView> parts) {
     return out;
 }
 
-Hash hmac_sha256(ByteView key, ByteView data) { return hmac_sha256(key, {data}); }
+Hash hmac_sha256(ByteView key, ByteView data) {
+    return hmac_sha256(key, {data});
+}
 
 Hash hmac_sha256(ByteView key, std::initializer_list<ByteView> parts) {
     crypto_init();

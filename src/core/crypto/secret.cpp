@@ -25,7 +25,9 @@ SecretBytes::SecretBytes(ByteView init) : SecretBytes(init.size()) {
     if (!init.empty()) std::memcpy(ptr_, init.data(), init.size());
 }
 
-SecretBytes::~SecretBytes() { wipe(); }
+SecretBytes::~SecretBytes() {
+    wipe();
+}
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept
     : ptr_(std::exchange(other.ptr_, nullptr)), size_(std::exchange(other.size_, 0)) {}
@@ -39,7 +41,9 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
     return *this;
 }
 
-SecretBytes SecretBytes::clone() const { return SecretBytes(view()); }
+SecretBytes SecretBytes::clone() const {
+    return SecretBytes(view());
+}
 
 void SecretBytes::wipe() {
     if (ptr_) {
@@ -56,7 +60,9 @@ bool ct_equal(ByteView a, ByteView b) {
     return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-void wipe_memory(void* p, std::size_t n) { sodium_memzero(p, n); }
+void wipe_memory(void* p, std::size_t n) {
+    sodium_memzero(p, n);
+}
 
 void random_bytes(std::span<std::uint8_t> out) {
     crypto_init();

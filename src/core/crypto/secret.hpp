@@ -20,7 +20,7 @@ namespace br {
 void crypto_init();
 
 class SecretBytes {
-public:
+  public:
     // Allocates `size` guarded bytes, zero-filled.
     explicit SecretBytes(std::size_t size);
     SecretBytes(ByteView init);
@@ -43,7 +43,7 @@ public:
     // Zeroes and releases the memory; afterwards empty() is true.
     void wipe();
 
-private:
+  private:
     std::uint8_t* ptr_ = nullptr;
     std::size_t size_ = 0;
 };

@@ -18,7 +18,9 @@ Bytes ids_of(cert::Role own_role, const Ed25519Public& own, const Ed25519Public&
     return cert::ids_for(own_role, own, peer);
 }
 
-Failure failure_of(Error e) { return Failure{e, {}, {}, {}, {}}; }
+Failure failure_of(Error e) {
+    return Failure{e, {}, {}, {}, {}};
+}
 
 Bytes abort_message(AbortReason r) {
     return encode(Message{MessageType::Abort, 0, Bytes{static_cast<std::uint8_t>(r)}});
@@ -29,7 +31,9 @@ Expected<Bytes, Failure> seal_certificate(noise::CipherState& cs, const cert::Se
                                           const Hash& h, const Ed25519Public& recipient) {
     auto compact = own.compact();
     auto spk = own.session_public_key();
-    if (!compact || !spk) return unexpected(Failure{Error::Certificate, {}, compact ? spk.error() : compact.error(), {}, {}});
+    if (!compact || !spk)
+        return unexpected(
+            Failure{Error::Certificate, {}, compact ? spk.error() : compact.error(), {}, {}});
     Bytes plain = *compact;
     append(plain, certificate_fingerprint(h, recipient, *spk));
     auto ct = cs.encrypt_with_ad({}, plain);
@@ -40,9 +44,8 @@ Expected<Bytes, Failure> seal_certificate(noise::CipherState& cs, const cert::Se
 // Opens and checks a peer's CERT message against our own session certificate.
 Expected<cert::Certificate, Failure> open_certificate(noise::CipherState& cs, const Message& m,
                                                       const cert::SessionCert& own,
-                                                      std::uint32_t now,
-                                                      cert::ReplayCache& replay, const Hash& h,
-                                                      const Ed25519Public& own_id) {
+                                                      std::uint32_t now, cert::ReplayCache& replay,
+                                                      const Hash& h, const Ed25519Public& own_id) {
     auto plain = cs.decrypt_with_ad({}, m.body);
     if (!plain) return unexpected(Failure{Error::Noise, plain.error(), {}, {}, {}});
     if (plain->size() != cert::kCompactLen + kFingerprintLen)
@@ -67,7 +70,9 @@ Session make_session(Kind kind, cert::Role role, const Ed25519Public& own_id,
 
 }  // namespace
 
-const char* to_string(Kind k) { return k == Kind::Pair ? "pair" : "resume"; }
+const char* to_string(Kind k) {
+    return k == Kind::Pair ? "pair" : "resume";
+}
 
 std::uint32_t Session::own_not_after() const {
     auto c = own.certificate();
@@ -76,20 +81,34 @@ std::uint32_t Session::own_not_after() const {
 
 const char* to_string(Error e) {
     switch (e) {
-        case Error::Decode: return "malformed message";
-        case Error::UnexpectedMessage: return "unexpected message";
-        case Error::Noise: return "noise handshake failed";
-        case Error::IdentityMismatch: return "identity does not match the noise static key";
-        case Error::SelfPairing: return "peer presented our own identity";
-        case Error::UnknownPeer: return "unknown peer";
-        case Error::NoCommonEpoch: return "no common ratchet epoch";
-        case Error::EpochNotOffered: return "responder chose an epoch we did not offer";
-        case Error::NotApproved: return "first contact not approved";
-        case Error::Certificate: return "peer certificate rejected";
-        case Error::FingerprintMismatch: return "certificate fingerprint mismatch";
-        case Error::PersistFailed: return "could not persist ratchet state";
-        case Error::PeerAborted: return "peer aborted the handshake";
-        case Error::Finished: return "handshake already finished";
+        case Error::Decode:
+            return "malformed message";
+        case Error::UnexpectedMessage:
+            return "unexpected message";
+        case Error::Noise:
+            return "noise handshake failed";
+        case Error::IdentityMismatch:
+            return "identity does not match the noise static key";
+        case Error::SelfPairing:
+            return "peer presented our own identity";
+        case Error::UnknownPeer:
+            return "unknown peer";
+        case Error::NoCommonEpoch:
+            return "no common ratchet epoch";
+        case Error::EpochNotOffered:
+            return "responder chose an epoch we did not offer";
+        case Error::NotApproved:
+            return "first contact not approved";
+        case Error::Certificate:
+            return "peer certificate rejected";
+        case Error::FingerprintMismatch:
+            return "certificate fingerprint mismatch";
+        case Error::PersistFailed:
+            return "could not persist ratchet state";
+        case Error::PeerAborted:
+            return "peer aborted the handshake";
+        case Error::Finished:
+            return "handshake already finished";
     }
     return "unknown handshake error";
 }
@@ -120,7 +139,9 @@ Initiator::Initiator(const Ed25519KeyPair& identity, std::optional<DeviceId> pee
       now_(now_unix),
       static_(noise_static_of(identity)) {}
 
-Step Initiator::fail(Error e) { return fail(failure_of(e)); }
+Step Initiator::fail(Error e) {
+    return fail(failure_of(e));
+}
 
 Step Initiator::fail(Failure f) {
     state_ = State::Failed;
@@ -143,8 +164,12 @@ Step Initiator::start() {
         kind_ = Kind::Resume;
         auto peer_x = ed25519_public_to_x25519(*peer_);
         if (!peer_x) return fail(Error::IdentityMismatch);
-        noise::Config cfg{noise::Pattern::IKpsk2, noise::Role::Initiator,
-                          as_bytes(kResumePrologue), &static_, *peer_x, nullptr};
+        noise::Config cfg{noise::Pattern::IKpsk2,
+                          noise::Role::Initiator,
+                          as_bytes(kResumePrologue),
+                          &static_,
+                          *peer_x,
+                          nullptr};
         hs_.emplace(cfg);
         ResumeOffer offer{identity_.public_key(), held_->epochs()};
         auto out = hs_->write_message(encode_offer(offer));
@@ -154,7 +179,7 @@ Step Initiator::start() {
     } else {
         kind_ = Kind::Pair;
         noise::Config cfg{noise::Pattern::XX, noise::Role::Initiator, as_bytes(kPairPrologue),
-                          &static_, std::nullopt, nullptr};
+                          &static_,           std::nullopt,           nullptr};
         hs_.emplace(cfg);
         auto out = hs_->write_message({});
         if (!out) return fail(Failure{Error::Noise, out.error(), {}, {}, {}});
@@ -180,7 +205,8 @@ Step Initiator::receive(ByteView wire) {
         case State::AwaitPeerCert:
             if (m->type == MessageType::Cert) return on_peer_cert(*m);
             break;
-        default: break;
+        default:
+            break;
     }
     return fail(Error::UnexpectedMessage);
 }
@@ -228,7 +254,8 @@ Step Initiator::on_pair2(const Message& m) {
 Step Initiator::on_resume2(const Message& m) {
     const auto* seed = held_->find(m.epoch);
     if (!seed) return fail(Error::EpochNotOffered);
-    if (!hs_->set_psk(seed->seed.view())) return fail(Failure{Error::Noise, noise::Error::MissingKey, {}, {}, {}});
+    if (!hs_->set_psk(seed->seed.view()))
+        return fail(Failure{Error::Noise, noise::Error::MissingKey, {}, {}, {}});
     auto payload = hs_->read_message(m.body);
     if (!payload) return fail(Failure{Error::Noise, payload.error(), {}, {}, {}});
     if (!payload->empty()) return fail(Error::Decode);
@@ -252,8 +279,8 @@ Step Initiator::on_resume2(const Message& m) {
 }
 
 Step Initiator::on_peer_cert(const Message& m) {
-    auto peer = open_certificate(*recv_, m, *own_, now_, replay_, handshake_hash_,
-                                 identity_.public_key());
+    auto peer =
+        open_certificate(*recv_, m, *own_, now_, replay_, handshake_hash_, identity_.public_key());
     if (!peer) return fail(peer.error());
 
     Step step;
@@ -265,7 +292,8 @@ Step Initiator::on_peer_cert(const Message& m) {
         held.wipe();
     } else {
         // ADVANCE: keep the chosen seed beside the new one until B is seen to use it.
-        if (!held_->advance(chosen_epoch_, std::move(*new_seed_))) return fail(Error::EpochNotOffered);
+        if (!held_->advance(chosen_epoch_, std::move(*new_seed_)))
+            return fail(Error::EpochNotOffered);
         new_seed_.reset();
         if (!book_.persist(*peer_, PeerRole::Responder, *held_)) return fail(Error::PersistFailed);
         // Only now, with {e, e+1} on disk, may B be told to commit e+1.
@@ -337,7 +365,8 @@ Step Responder::receive(ByteView wire) {
         case State::AwaitConfirm:
             if (m->type == MessageType::Cert) return on_initiator_cert(*m);
             break;
-        default: break;
+        default:
+            break;
     }
     return fail(Error::UnexpectedMessage, AbortReason::ProtocolError);
 }
@@ -345,10 +374,11 @@ Step Responder::receive(ByteView wire) {
 Step Responder::on_pair1(const Message& m) {
     kind_ = Kind::Pair;
     noise::Config cfg{noise::Pattern::XX, noise::Role::Responder, as_bytes(kPairPrologue),
-                      &static_, std::nullopt, nullptr};
+                      &static_,           std::nullopt,           nullptr};
     hs_.emplace(cfg);
     auto payload = hs_->read_message(m.body);
-    if (!payload) return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
+    if (!payload)
+        return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
     if (!payload->empty()) return fail(Error::Decode, AbortReason::ProtocolError);
     auto out = hs_->write_message(identity_.public_key());
     if (!out) return fail(Failure{Error::Noise, out.error(), {}, {}, {}});
@@ -360,8 +390,10 @@ Step Responder::on_pair1(const Message& m) {
 
 Step Responder::on_pair3(const Message& m) {
     auto payload = hs_->read_message(m.body);
-    if (!payload) return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
-    if (payload->size() != kEd25519PublicLen) return fail(Error::Decode, AbortReason::ProtocolError);
+    if (!payload)
+        return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
+    if (payload->size() != kEd25519PublicLen)
+        return fail(Error::Decode, AbortReason::ProtocolError);
     DeviceId peer{};
     std::copy(payload->begin(), payload->end(), peer.begin());
     auto peer_x = ed25519_public_to_x25519(peer);
@@ -390,13 +422,19 @@ Step Responder::on_pair3(const Message& m) {
 
 Step Responder::on_resume1(const Message& m) {
     kind_ = Kind::Resume;
-    noise::Config cfg{noise::Pattern::IKpsk2, noise::Role::Responder, as_bytes(kResumePrologue),
-                      &static_, std::nullopt, nullptr};
+    noise::Config cfg{noise::Pattern::IKpsk2,
+                      noise::Role::Responder,
+                      as_bytes(kResumePrologue),
+                      &static_,
+                      std::nullopt,
+                      nullptr};
     hs_.emplace(cfg);
     auto payload = hs_->read_message(m.body);
-    if (!payload) return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
+    if (!payload)
+        return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
     auto offer = decode_offer(*payload);
-    if (!offer) return fail(Failure{Error::Decode, {}, {}, offer.error(), {}}, AbortReason::ProtocolError);
+    if (!offer)
+        return fail(Failure{Error::Decode, {}, {}, offer.error(), {}}, AbortReason::ProtocolError);
     auto peer_x = ed25519_public_to_x25519(offer->initiator_id);
     if (!peer_x || !hs_->remote_static() || !ct_equal(*peer_x, *hs_->remote_static()))
         return fail(Error::IdentityMismatch, AbortReason::ProtocolError);
@@ -410,7 +448,8 @@ Step Responder::on_resume1(const Message& m) {
     auto chosen = held_->choose(offer->epochs);
     if (!chosen) return fail(Error::NoCommonEpoch, AbortReason::NoCommonEpoch);
     const auto* seed = held_->find(*chosen);
-    if (!hs_->set_psk(seed->seed.view())) return fail(Failure{Error::Noise, noise::Error::MissingKey, {}, {}, {}});
+    if (!hs_->set_psk(seed->seed.view()))
+        return fail(Failure{Error::Noise, noise::Error::MissingKey, {}, {}, {}});
     auto out = hs_->write_message({});
     if (!out) return fail(Failure{Error::Noise, out.error(), {}, {}, {}});
     const Hash h = hs_->handshake_hash();
@@ -440,8 +479,8 @@ Step Responder::on_resume1(const Message& m) {
 }
 
 Step Responder::on_initiator_cert(const Message& m) {
-    auto peer = open_certificate(*recv_, m, *own_, now_, replay_, handshake_hash_,
-                                 identity_.public_key());
+    auto peer =
+        open_certificate(*recv_, m, *own_, now_, replay_, handshake_hash_, identity_.public_key());
     if (!peer) return fail(peer.error(), AbortReason::ProtocolError);
     peer_cert_ = *peer;
     if (kind_ == Kind::Pair) {

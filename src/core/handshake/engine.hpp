@@ -70,7 +70,7 @@ struct Settings {
 };
 
 class Initiator {
-public:
+  public:
     enum class State { Idle, SentPair1, SentResume1, AwaitPeerCert, Done, Failed };
 
     // `peer` is the responder's identity when we are already paired with it
@@ -85,7 +85,7 @@ public:
     Kind kind() const { return kind_; }
     std::optional<Session> take_session();
 
-private:
+  private:
     Step fail(Error e);
     Step fail(Failure f);
     Step on_pair2(const Message& m);
@@ -113,8 +113,16 @@ private:
 };
 
 class Responder {
-public:
-    enum class State { Idle, SentPair2, AwaitInitiatorCert, AwaitingApproval, AwaitConfirm, Done, Failed };
+  public:
+    enum class State {
+        Idle,
+        SentPair2,
+        AwaitInitiatorCert,
+        AwaitingApproval,
+        AwaitConfirm,
+        Done,
+        Failed
+    };
 
     Responder(const Ed25519KeyPair& identity, PeerBook& book, cert::ReplayCache& replay,
               Settings settings, std::uint32_t now_unix);
@@ -131,7 +139,7 @@ public:
     std::string pending_short_code() const;
     std::optional<Session> take_session();
 
-private:
+  private:
     Step fail(Error e, std::optional<AbortReason> tell_peer = std::nullopt);
     Step fail(Failure f, std::optional<AbortReason> tell_peer = std::nullopt);
     Step on_pair1(const Message& m);
@@ -161,7 +169,8 @@ private:
 };
 
 // The fingerprint sent with a certificate: binds it to this handshake and to
-// its recipient.  SHA-256("blueratchet/1 cert fingerprint" || h || recipient_id || sender_session_pk)
+// its recipient.  SHA-256("blueratchet/1 cert fingerprint" || h || recipient_id ||
+// sender_session_pk)
 Hash certificate_fingerprint(const Hash& h, const Ed25519Public& recipient_id,
                              const Ed25519Public& sender_session_pk);
 

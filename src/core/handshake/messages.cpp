@@ -4,23 +4,34 @@ namespace br::handshake {
 
 const char* to_string(AbortReason r) {
     switch (r) {
-        case AbortReason::UnknownPeer: return "unknown peer";
-        case AbortReason::NoCommonEpoch: return "no common epoch";
-        case AbortReason::NotApproved: return "not approved";
-        case AbortReason::ProtocolError: return "protocol error";
-        case AbortReason::Busy: return "busy";
+        case AbortReason::UnknownPeer:
+            return "unknown peer";
+        case AbortReason::NoCommonEpoch:
+            return "no common epoch";
+        case AbortReason::NotApproved:
+            return "not approved";
+        case AbortReason::ProtocolError:
+            return "protocol error";
+        case AbortReason::Busy:
+            return "busy";
     }
     return "unknown abort reason";
 }
 
 const char* to_string(DecodeError e) {
     switch (e) {
-        case DecodeError::Empty: return "empty message";
-        case DecodeError::UnsupportedVersion: return "unsupported protocol version";
-        case DecodeError::UnknownType: return "unknown message type";
-        case DecodeError::Truncated: return "truncated message";
-        case DecodeError::TooLong: return "message too long";
-        case DecodeError::BadAbort: return "malformed abort";
+        case DecodeError::Empty:
+            return "empty message";
+        case DecodeError::UnsupportedVersion:
+            return "unsupported protocol version";
+        case DecodeError::UnknownType:
+            return "unknown message type";
+        case DecodeError::Truncated:
+            return "truncated message";
+        case DecodeError::TooLong:
+            return "message too long";
+        case DecodeError::BadAbort:
+            return "malformed abort";
     }
     return "unknown decode error";
 }
@@ -43,7 +54,8 @@ static bool known_type(std::uint8_t t) {
         case MessageType::Resume1:
         case MessageType::Resume2:
         case MessageType::Cert:
-        case MessageType::Abort: return true;
+        case MessageType::Abort:
+            return true;
     }
     return false;
 }

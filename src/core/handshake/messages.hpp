@@ -31,11 +31,11 @@ enum class MessageType : std::uint8_t {
 // Reasons carried by Abort.  Unauthenticated, so a receiver only ever uses
 // them to decide what to log and whether pairing afresh could help.
 enum class AbortReason : std::uint8_t {
-    UnknownPeer = 1,        // resume from an identity we have no seed for
-    NoCommonEpoch = 2,      // should be unreachable; logged loudly
-    NotApproved = 3,        // first contact refused by policy
-    ProtocolError = 4,      // anything malformed
-    Busy = 5,               // rate limited
+    UnknownPeer = 1,    // resume from an identity we have no seed for
+    NoCommonEpoch = 2,  // should be unreachable; logged loudly
+    NotApproved = 3,    // first contact refused by policy
+    ProtocolError = 4,  // anything malformed
+    Busy = 5,           // rate limited
 };
 const char* to_string(AbortReason);
 

@@ -17,7 +17,7 @@ using DeviceId = Ed25519Public;
 enum class PeerRole : std::uint8_t { Initiator = 1, Responder = 2 };
 
 class PeerBook {
-public:
+  public:
     virtual ~PeerBook() = default;
 
     // The seeds held for `peer`, loaded into guarded memory; nullopt when the

@@ -20,15 +20,15 @@ const char* to_string(Kind k);
 
 struct Session {
     Kind kind;
-    cert::Role role;          // our role in this handshake
+    cert::Role role;  // our role in this handshake
     Ed25519Public own_id;
     Ed25519Public peer_id;
-    std::uint32_t epoch;      // the ratchet epoch whose seed minted the certificates
+    std::uint32_t epoch;  // the ratchet epoch whose seed minted the certificates
     Hash handshake_hash;
-    cert::SessionCert own;    // our certificate and session key
-    cert::Certificate peer;   // the peer's verified certificate
-    Hash fingerprint;         // same on both sides: cert::fingerprint over both session keys
-    std::string short_code;   // 6 digits from the fingerprint
+    cert::SessionCert own;   // our certificate and session key
+    cert::Certificate peer;  // the peer's verified certificate
+    Hash fingerprint;        // same on both sides: cert::fingerprint over both session keys
+    std::string short_code;  // 6 digits from the fingerprint
 
     std::uint32_t not_after() const { return std::min(own_not_after(), peer.not_after); }
     std::uint32_t own_not_after() const;

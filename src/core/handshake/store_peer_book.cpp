@@ -26,8 +26,8 @@ bool StorePeerBook::persist(const DeviceId& peer, PeerRole role, const ratchet::
         rec.info.id = peer;
         rec.info.created_unix = now_;
     }
-    rec.info.role = role == PeerRole::Initiator ? store::PeerRole::Initiator
-                                                : store::PeerRole::Responder;
+    rec.info.role =
+        role == PeerRole::Initiator ? store::PeerRole::Initiator : store::PeerRole::Responder;
     rec.info.last_seen_unix = now_;
     rec.info.committed_epoch = h.oldest().epoch;
     if (h.size() == 2) {

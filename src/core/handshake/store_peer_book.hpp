@@ -10,7 +10,7 @@
 namespace br::handshake {
 
 class StorePeerBook : public PeerBook {
-public:
+  public:
     explicit StorePeerBook(store::PeerStore& store, std::int64_t now_unix = 0)
         : store_(store), now_(now_unix) {}
 
@@ -21,7 +21,7 @@ public:
     // The last store error, for logs ("" when the last call succeeded).
     const std::string& last_error() const { return last_error_; }
 
-private:
+  private:
     store::PeerStore& store_;
     std::int64_t now_;
     std::string last_error_;

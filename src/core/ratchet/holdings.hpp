@@ -41,7 +41,7 @@ struct EpochSeed {
 };
 
 class Holdings {
-public:
+  public:
     Holdings() = default;
     // After a first pairing: epoch 1 only.
     static Holdings paired(SecretBytes seed1);
@@ -73,7 +73,7 @@ public:
     Holdings clone() const;
     void wipe();
 
-private:
+  private:
     std::vector<EpochSeed> seeds_;  // ascending epochs, 1..kMaxHeld entries
 };
 

@@ -34,8 +34,12 @@ std::optional<Bytes> from_hex(std::string_view hex) {
     return out;
 }
 
-void append(Bytes& out, ByteView data) { out.insert(out.end(), data.begin(), data.end()); }
-void append_u8(Bytes& out, std::uint8_t v) { out.push_back(v); }
+void append(Bytes& out, ByteView data) {
+    out.insert(out.end(), data.begin(), data.end());
+}
+void append_u8(Bytes& out, std::uint8_t v) {
+    out.push_back(v);
+}
 void append_u16be(Bytes& out, std::uint16_t v) {
     out.push_back(static_cast<std::uint8_t>(v >> 8));
     out.push_back(static_cast<std::uint8_t>(v));

@@ -38,7 +38,7 @@ void append_u64be(Bytes& out, std::uint64_t v);
 // decoder built on it cannot run past its input.  After any failed read the
 // reader stays failed (ok() == false) and further reads return zeros.
 class Reader {
-public:
+  public:
     explicit Reader(ByteView data) : data_(data) {}
 
     std::uint8_t u8();
@@ -59,7 +59,7 @@ public:
     std::size_t remaining() const { return ok_ ? data_.size() - pos_ : 0; }
     bool at_end() const { return ok_ && pos_ == data_.size(); }
 
-private:
+  private:
     ByteView data_;
     std::size_t pos_ = 0;
     bool ok_ = true;

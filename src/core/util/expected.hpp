@@ -21,7 +21,7 @@ Unexpected<E> unexpected(E e) {
 
 template <typename T, typename E>
 class [[nodiscard]] Expected {
-public:
+  public:
     Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Expected(Unexpected<E> u) : v_(std::in_place_index<1>, u.error) {}
 
@@ -50,14 +50,14 @@ public:
         return std::get<1>(v_);
     }
 
-private:
+  private:
     std::variant<T, E> v_;
 };
 
 // Expected<void, E>: success carries nothing.
 template <typename E>
 class [[nodiscard]] Expected<void, E> {
-public:
+  public:
     Expected() = default;
     Expected(Unexpected<E> u) : ok_(false), e_(u.error) {}
     bool has_value() const { return ok_; }
@@ -67,7 +67,7 @@ public:
         return e_;
     }
 
-private:
+  private:
     bool ok_ = true;
     E e_{};
 };

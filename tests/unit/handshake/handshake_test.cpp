@@ -113,8 +113,8 @@ TEST(Handshake, FlippedBitInEveryByteOfEveryMessageIsRefused) {
             for (std::size_t byte = 0; byte < sizes[msg]; ++byte) {
                 Device a, b;
                 if (resume) {
-                ASSERT_TRUE(connect(a, b).a);
-            }
+                    ASSERT_TRUE(connect(a, b).a);
+                }
                 auto r = connect(a, b, true, [&](int i, bool, Bytes& m) {
                     if (static_cast<std::size_t>(i) == msg) m[byte] ^= 0x04;
                     return true;

@@ -15,7 +15,7 @@ struct StoredSeed {
 };
 
 class MemoryBook : public handshake::PeerBook {
-public:
+  public:
     std::optional<ratchet::Holdings> holdings(const handshake::DeviceId& peer) override {
         auto it = disk.find(peer);
         if (it == disk.end()) return std::nullopt;

@@ -34,7 +34,10 @@ inline Outcome connect(Device& a, Device& b, bool approve = true,
     if (a.book.disk.count(b.id())) known = b.id();
     handshake::Initiator ini(a.identity, known, a.book, a.replay, {}, now);
     handshake::Responder res(b.identity, b.book, b.replay, {}, now);
-    struct InFlight { bool from_a; Bytes bytes; };
+    struct InFlight {
+        bool from_a;
+        Bytes bytes;
+    };
     std::deque<InFlight> q;
     auto take = [&](handshake::Step s, bool from_a) {
         for (auto& m : s.send) q.push_back({from_a, std::move(m)});

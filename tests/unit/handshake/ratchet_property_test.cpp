@@ -66,9 +66,9 @@ TEST(RatchetProperty, RandomDropsCrashesAndFailedWritesNeverStrandThePair) {
             for (const auto& s : a.book.disk[b.id()]) EXPECT_GE(s.epoch + 1, clean.a->epoch);
         }
     }
-    std::cout << "ratchet property: " << kSchedules << " schedules, " << dropped
-              << " cut links, " << write_failures << " failed writes, " << replays
-              << " replayed RESUME_1, " << completed << " clean resumes, never stranded\n";
+    std::cout << "ratchet property: " << kSchedules << " schedules, " << dropped << " cut links, "
+              << write_failures << " failed writes, " << replays << " replayed RESUME_1, "
+              << completed << " clean resumes, never stranded\n";
 }
 
 }  // namespace
