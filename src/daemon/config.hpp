@@ -1,0 +1,62 @@
+// /etc/blueratchet/main.conf, in the style of BlueZ's main.conf:
+//
+//   [General]
+//   Role = both                 # peripheral | central | both
+//   IOCapability = KeyboardDisplay   # as BlueZ's agent capability strings
+//   AllowLegacyPairing = false  # PIN/passkey requests answered instead of refused
+//   StateDirectory = /var/lib/blueratchet
+//   Approval = window           # approval plugin (issue 5); built-in: window
+//   [Session]
+//   Validity = 3600             # seconds, 60..604800
+//   OnExpiry = rekey            # rekey | disconnect
+//   HandshakeTimeout = 10       # seconds a connection may take to finish the handshake (1..25)
+//   [Pairing]
+//   WindowSeconds = 120         # default for `blueratchetctl pairing on`
+//   ApprovalTimeout = 20        # seconds a first contact may wait for approval (1..25)
+//   [Adapters]
+//   Only = hci0,hci1            # empty: every adapter
+//
+// An unknown section or key, or a bad value, is an error naming the line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace br::daemon {
+
+enum class Role { Peripheral, Central, Both };
+enum class OnExpiry { Rekey, Disconnect };
+
+struct Config {
+    Role role = Role::Both;
+    std::string io_capability = "KeyboardDisplay";
+    bool allow_legacy_pairing = false;
+    std::string state_directory = "/var/lib/blueratchet";
+    std::string approval = "window";
+    std::uint32_t validity_seconds = 3600;
+    OnExpiry on_expiry = OnExpiry::Rekey;
+    std::uint32_t handshake_timeout_seconds = 10;
+    std::uint32_t pairing_window_seconds = 120;
+    std::uint32_t approval_timeout_seconds = 20;
+    std::vector<std::string> only_adapters;
+};
+
+struct ConfigError {
+    std::string file;
+    int line = 0;  // 0 when the file as a whole is the problem
+    std::string reason;
+    std::string message() const;  // "main.conf:12: Validity: must be 60..604800"
+};
+
+// Parses `path`.  A missing file gives the defaults (a daemon with no
+// configuration is fine); an unreadable or invalid one is an error.
+struct ConfigResult {
+    std::optional<Config> config;
+    std::optional<ConfigError> error;
+};
+ConfigResult load_config(const std::string& path);
+ConfigResult parse_config(const std::string& text, const std::string& name = "main.conf");
+
+}  // namespace br::daemon

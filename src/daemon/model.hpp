@@ -1,0 +1,120 @@
+// The daemon as the management API sees it.
+//
+// src/daemon/api/ (the org.blueratchet D-Bus objects) is written against this
+// interface only; src/daemon/core/ implements it on top of the protocol core
+// and the BlueZ glue.  Everything here runs on the daemon's single event-loop
+// thread: no locking, and no call may block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace br::daemon {
+
+struct AdapterView {
+    std::string name;       // "hci0"
+    std::string address;    // "AA:BB:CC:DD:EE:FF"
+    std::string device_id;  // this adapter's identity, base64url (43 chars)
+    bool powered = false;
+    std::string role;                 // "peripheral", "central" or "both"
+    bool pairing_window_open = false;
+    std::uint32_t pairing_window_remaining = 0;  // seconds
+};
+
+struct PeerView {
+    std::string adapter;    // "hci0"
+    std::string device_id;  // base64url
+    std::string id_hex;     // lowercase hex (used in object paths)
+    std::string address;    // last known BLE address, may be ""
+    std::string alias;
+    std::string role;       // the peer's role: "central" or "peripheral"
+    std::uint32_t epoch = 0;
+    std::int64_t created_unix = 0;
+    std::int64_t last_seen_unix = 0;
+    bool connected = false;
+};
+
+struct SessionView {
+    std::string adapter;
+    std::string peer_id;      // base64url
+    std::string peer_id_hex;
+    std::string address;
+    std::string kind;         // "pair" or "resume"
+    std::string role;         // our role: "initiator" or "responder"
+    std::uint32_t epoch = 0;
+    std::uint32_t not_before = 0;
+    std::uint32_t not_after = 0;
+    std::string fingerprint;  // lowercase hex, 64 chars
+    std::string short_code;   // 6 digits
+    std::string state;        // "live" or "invalidated"
+    std::string reason;       // invalidation reason, "" while live
+};
+
+// A first contact waiting for an operator's verdict (confirm policy).
+struct PendingApproval {
+    std::string adapter;
+    std::string peer_id;
+    std::string address;
+    std::string short_code;
+    std::uint32_t expires_in = 0;  // seconds
+};
+
+enum class ExportFormat { Pem, Der };
+enum class ExportWhat { Certificate, PeerCertificate, PrivateKey };
+
+// Errors the API maps to named D-Bus errors (org.blueratchet.Error.<Name>).
+enum class ApiError { NotFound, InvalidArgument, NotPermitted, Failed };
+struct ApiFailure {
+    ApiError error;
+    std::string message;  // one clear line
+};
+
+template <typename T>
+struct ApiResult {
+    std::optional<T> value;
+    std::optional<ApiFailure> failure;
+    static ApiResult ok(T v) { return {std::move(v), std::nullopt}; }
+    static ApiResult fail(ApiError e, std::string m) { return {std::nullopt, ApiFailure{e, std::move(m)}}; }
+};
+
+class Model {
+public:
+    virtual ~Model() = default;
+
+    virtual std::vector<AdapterView> adapters() const = 0;
+    virtual std::vector<PeerView> peers() const = 0;
+    virtual std::vector<SessionView> sessions() const = 0;
+    virtual std::vector<PendingApproval> pending_approvals() const = 0;
+
+    // seconds == 0 closes the window.
+    virtual ApiResult<bool> set_pairing_window(const std::string& adapter, std::uint32_t seconds) = 0;
+    virtual ApiResult<bool> forget_peer(const std::string& adapter, const std::string& peer_id) = 0;
+    virtual ApiResult<bool> invalidate_session(const std::string& adapter,
+                                               const std::string& peer_id) = 0;
+    virtual ApiResult<std::vector<std::uint8_t>> export_session(const std::string& adapter,
+                                                                const std::string& peer_id,
+                                                                ExportWhat what,
+                                                                ExportFormat format) = 0;
+    virtual ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
+                                            bool approve) = 0;
+
+    // Change notifications, set by the API layer; called on the loop thread.
+    struct Listener {
+        std::function<void()> adapters_changed;
+        std::function<void(const PeerView&)> peer_added;
+        std::function<void(const PeerView&)> peer_changed;
+        std::function<void(const std::string& adapter, const std::string& id_hex)> peer_removed;
+        std::function<void(const SessionView&)> session_minted;
+        std::function<void(const SessionView&)> session_invalidated;  // view.reason set
+        std::function<void(const PendingApproval&)> approval_requested;
+    };
+    void set_listener(Listener l) { listener_ = std::move(l); }
+
+protected:
+    Listener listener_;
+};
+
+}  // namespace br::daemon
