@@ -61,7 +61,9 @@ Expected<PeerStore, StoreError> PeerStore::open(const AdapterDir& dir) {
 
     bool removed_temp = false;
     for (const std::string& name : names) {
-        const std::string file = path + "/" + name;
+        std::string file = path;
+        file += '/';
+        file += name;
         if (is_temp_name(name)) {
             // Left by a write that never reached its rename (crash, kill -9).
             if (::unlinkat(store.fd_.get(), name.c_str(), 0) == 0) removed_temp = true;

@@ -149,10 +149,14 @@ class FieldReader {
     Reader r_;
 };
 
+// Declares `var` from an Expected, returning its error.  (`var` names a
+// declaration, so it cannot be parenthesised.)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BR_TRY(var, expr)                                        \
     auto var##_r = (expr);                                       \
     if (!var##_r) return unexpected(std::move(var##_r).error()); \
     auto var = *var##_r
+// NOLINTEND(bugprone-macro-parentheses)
 
 bool all_zero(ByteView v) {
     std::uint8_t acc = 0;
