@@ -1,0 +1,40 @@
+// A PeerBook over a std::map, for the benchmarks: no disk, so an engine's
+// measured cost is its own (plus rebuilding Holdings in guarded memory, which
+// any real book does too).
+#pragma once
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "core/handshake/peer_book.hpp"
+
+namespace br::bench {
+
+class BenchBook : public handshake::PeerBook {
+  public:
+    std::optional<ratchet::Holdings> holdings(const handshake::DeviceId& peer) override {
+        auto it = disk_.find(peer);
+        if (it == disk_.end()) return std::nullopt;
+        std::vector<ratchet::EpochSeed> seeds;
+        for (const auto& [epoch, seed] : it->second)
+            seeds.push_back({epoch, SecretBytes(ByteView(seed))});
+        return ratchet::Holdings::from(std::move(seeds));
+    }
+    bool persist(const handshake::DeviceId& peer, handshake::PeerRole,
+                 const ratchet::Holdings& h) override {
+        std::vector<std::pair<std::uint32_t, Bytes>> rec;
+        for (std::uint32_t e : h.epochs()) {
+            ByteView v = h.find(e)->seed.view();
+            rec.emplace_back(e, Bytes(v.begin(), v.end()));
+        }
+        disk_[peer] = std::move(rec);
+        return true;
+    }
+    bool knows(const handshake::DeviceId& peer) const { return disk_.count(peer) != 0; }
+
+  private:
+    std::map<handshake::DeviceId, std::vector<std::pair<std::uint32_t, Bytes>>> disk_;
+};
+
+}  // namespace br::bench
