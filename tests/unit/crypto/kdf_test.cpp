@@ -12,8 +12,9 @@ TEST(Hkdf, Rfc5869Case1) {
     auto info = *from_hex("f0f1f2f3f4f5f6f7f8f9");
     auto okm = hkdf(salt, ikm, info, 42);
     ASSERT_TRUE(okm);
-    EXPECT_EQ(to_hex(*okm),
-              "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+    EXPECT_EQ(
+        to_hex(*okm),
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
 TEST(Derive, LabelsSeparateOutputs) {
