@@ -44,6 +44,8 @@ btmon_decode
 expect_btmon 'SMP: Pairing Request' "the SMP Pairing Request"
 expect_btmon 'SMP: Pairing Response' "the SMP Pairing Response"
 expect_btmon 'SMP: Pairing Public Key' "the LE SC public key exchange"
+expect_btmon 'SMP: Pairing Confirm' "the SMP Pairing Confirm"
+expect_btmon 'SMP: Pairing Random' "the SMP Pairing Random"
 expect_btmon 'SMP: Pairing DHKey Check' "the LE SC DHKey check"
 expect_btmon 'Authentication requirement: Bonding, MITM, SC' "Bonding+MITM+SC in the pairing request"
 signal done
