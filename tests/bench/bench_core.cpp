@@ -55,8 +55,10 @@
 // first_seed instead of next_seed.
 #include <benchmark/benchmark.h>
 #include <sodium.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <deque>
@@ -232,9 +234,19 @@ double thread_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// One side's accumulated CPU time and, optionally, its libsodium calls.
+double thread_sys_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    return static_cast<double>(ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_stime.tv_usec) * 1e-6;
+}
+
+// One side's accumulated CPU time, the kernel's share of it (tick-sampled, so
+// only meaningful as an average over many iterations) and, optionally, its
+// libsodium calls.
 struct Side {
     double seconds = 0;
+    double sys_seconds = 0;
     Tally* tally = nullptr;
 };
 
@@ -242,14 +254,16 @@ template <class F>
 decltype(auto) on_side(Side& side, F&& f) {
     struct Stop {
         Side& s;
-        double t0;
+        double sys0, t0;
         ~Stop() {
             s.seconds += thread_cpu_seconds() - t0;
             count_into(nullptr);
+            s.sys_seconds += thread_sys_seconds() - sys0;
         }
     };
+    const double sys0 = thread_sys_seconds();
     count_into(side.tally);
-    Stop stop{side, thread_cpu_seconds()};
+    Stop stop{side, sys0, thread_cpu_seconds()};
     return f();
 }
 
@@ -345,6 +359,7 @@ CertFixture& cert_fixture() {
 
 void bm_engine(benchmark::State& st, bool resume, bool initiator_side) {
     Pairing& p = pairing();
+    double sys = 0;
     for (auto _ : st) {
         Side sa, sb;
         if (!connect(p.a, p.b, resume, sa, sb)) {
@@ -352,7 +367,11 @@ void bm_engine(benchmark::State& st, bool resume, bool initiator_side) {
             break;
         }
         st.SetIterationTime(initiator_side ? sa.seconds : sb.seconds);
+        sys += initiator_side ? sa.sys_seconds : sb.sys_seconds;
     }
+    // The side's kernel time per iteration (guarded memory is mmap/mprotect/mlock).
+    st.counters["sys_us"] = benchmark::Counter(
+        sys * 1e6 / static_cast<double>(std::max<std::int64_t>(st.iterations(), 1)));
 }
 
 void bm_cert_mint(benchmark::State& st) {
@@ -647,6 +666,8 @@ class Capture : public benchmark::ConsoleReporter {
             if (!median && medians_.count(name)) continue;
             const double t = manual_.count(name) ? r.GetAdjustedRealTime() : r.GetAdjustedCPUTime();
             us_[name] = t / benchmark::GetTimeUnitMultiplier(r.time_unit) * 1e6;
+            if (auto it = r.counters.find("sys_us"); it != r.counters.end())
+                sys_us_[name] = it->second.value;
             if (median) medians_.insert(name);
         }
         ConsoleReporter::ReportRuns(runs);
@@ -657,7 +678,14 @@ class Capture : public benchmark::ConsoleReporter {
         return it->second;
     }
 
+    std::optional<double> sys_us(const std::string& name) const {
+        auto it = sys_us_.find(name);
+        if (it == sys_us_.end()) return std::nullopt;
+        return it->second;
+    }
+
   private:
+    std::map<std::string, double> sys_us_;
     std::set<std::string> manual_;
     std::map<std::string, double> us_;
     std::set<std::string> medians_;
@@ -780,10 +808,10 @@ int report(const Capture& cap) {
     const auto calls = count_calls();
     print_calls(cap, calls);
 
-    std::printf("\n%-18s | %11s | %14s | %6s | %14s | %6s\n", "operation", "measured us",
-                "primitives us", "ratio", "all calls us", "ratio");
-    std::printf("%-18s-+-%11s-+-%14s-+-%6s-+-%14s-+-%6s\n", "------------------", "-----------",
-                "--------------", "------", "--------------", "------");
+    std::printf("\n%-18s | %11s | %14s | %6s | %14s | %6s | %9s\n", "operation", "measured us",
+                "primitives us", "ratio", "all calls us", "ratio", "kernel us");
+    std::printf("%-18s-+-%11s-+-%14s-+-%6s-+-%14s-+-%6s-+-%9s\n", "------------------",
+                "-----------", "--------------", "------", "--------------", "------", "---------");
     bool aim_known = true, aim_met = true;
     for (const auto& op : kOperations) {
         const auto measured = cap.us(op.name);
@@ -797,8 +825,9 @@ int report(const Capture& cap) {
         std::optional<double> r1, r2;
         if (measured && prim && *prim > 0) r1 = *measured / *prim;
         if (measured && all && *all > 0) r2 = *measured / *all;
-        std::printf("%-18s | %11s | %14s | %6s | %14s | %6s\n", op.name, fmt(measured).c_str(),
-                    fmt(prim).c_str(), fmt(r1).c_str(), fmt(all).c_str(), fmt(r2).c_str());
+        std::printf("%-18s | %11s | %14s | %6s | %14s | %6s | %9s\n", op.name,
+                    fmt(measured).c_str(), fmt(prim).c_str(), fmt(r1).c_str(), fmt(all).c_str(),
+                    fmt(r2).c_str(), fmt(cap.sys_us(op.name), "%.0f").c_str());
         if (op.resume) {
             if (!r1)
                 aim_known = false;
@@ -811,7 +840,8 @@ int report(const Capture& cap) {
         "'all calls us': every libsodium call the operation made, priced the same way,\n"
         "sodium_malloc/free pairs included.  So all-calls/primitives is the redundant\n"
         "cryptography plus guarded allocations, and measured/all-calls what is spent\n"
-        "outside libsodium (wrappers, containers, the in-memory book).\n");
+        "outside libsodium (wrappers, containers, the in-memory book).  'kernel us':\n"
+        "the side's system time per iteration, engine sides only.\n");
     if (!aim_known)
         std::printf(
             "aim (resume <= %.1fx its primitives): UNKNOWN, some benchmarks were filtered out\n",
