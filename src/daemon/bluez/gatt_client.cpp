@@ -1,0 +1,209 @@
+#include "daemon/bluez/gatt_client.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/log.hpp"
+
+namespace br::daemon::bluez {
+
+GattClient::GattClient(ProxyPool& pool, EventLoop& loop, Hooks hooks)
+    : pool_(pool), loop_(loop), hooks_(std::move(hooks)) {}
+
+GattClient::~GattClient() {
+    stop_all();
+}
+
+GattClient::Link* GattClient::find(const std::string& device, unsigned gen) {
+    auto it = links_.find(device);
+    if (it == links_.end() || it->second.gen != gen) return nullptr;
+    return &it->second;
+}
+
+void GattClient::close_fds(Link& l) {
+    if (l.notify_fd >= 0) {
+        loop_.unwatch_fd(l.notify_fd);
+        ::close(l.notify_fd);
+        l.notify_fd = -1;
+    }
+    if (l.write_fd >= 0) {
+        ::close(l.write_fd);
+        l.write_fd = -1;
+    }
+}
+
+void GattClient::stop(const std::string& device) {
+    auto it = links_.find(device);
+    if (it == links_.end()) return;
+    close_fds(it->second);
+    links_.erase(it);
+}
+
+void GattClient::stop_all() {
+    for (auto& [d, l] : links_) close_fds(l);
+    links_.clear();
+}
+
+void GattClient::start(const std::string& device, const std::string& rx, const std::string& tx) {
+    if (links_.count(device)) return;
+    unsigned gen = next_gen_++;
+    Link l;
+    l.device = device;
+    l.rx = rx;
+    l.tx = tx;
+    l.gen = gen;
+    links_[device] = l;
+    log::debug("gatt client: subscribing to ", tx);
+    pool_.get(tx)
+        .callMethodAsync("AcquireNotify")
+        .onInterface(kGattChrc)
+        .withArguments(Properties{})
+        .uponReplyInvoke([this, device, gen](const sdbus::Error* err, sdbus::UnixFd fd,
+                                             std::uint16_t mtu) {
+            guarded("AcquireNotify reply", [&] {
+                Link* l = find(device, gen);
+                if (!l) return;  // the link went away meanwhile (fd closes with UnixFd)
+                if (!err) {
+                    l->notify_fd = fd.release();
+                    l->mtu = mtu;
+                    loop_.watch_fd(l->notify_fd, EPOLLIN, [this, device, gen](std::uint32_t ev) {
+                        on_notify_fd(device, gen, ev);
+                    });
+                    log::debug("gatt client: AcquireNotify fd, mtu ", mtu);
+                    acquire_write(device, gen);
+                    return;
+                }
+                log::info("gatt client: AcquireNotify refused (", err->getName(),
+                          "): falling back to StartNotify");
+                pool_.get(l->tx)
+                    .callMethodAsync("StartNotify")
+                    .onInterface(kGattChrc)
+                    .uponReplyInvoke([this, device, gen](const sdbus::Error* e2) {
+                        guarded("StartNotify reply", [&] {
+                            Link* l2 = find(device, gen);
+                            if (!l2) return;
+                            if (e2) {
+                                log::warning("gatt client: StartNotify failed on ", l2->tx, ": ",
+                                             e2->getName(), ": ", e2->getMessage());
+                                std::string d = device;
+                                stop(d);
+                                if (hooks_.lost) hooks_.lost(d, "cannot subscribe to tx");
+                                return;
+                            }
+                            l2->notify_via_signal = true;
+                            acquire_write(device, gen);
+                        });
+                    });
+            });
+        });
+}
+
+void GattClient::acquire_write(const std::string& device, unsigned gen) {
+    Link* l = find(device, gen);
+    if (!l) return;
+    pool_.get(l->rx)
+        .callMethodAsync("AcquireWrite")
+        .onInterface(kGattChrc)
+        .withArguments(Properties{})
+        .uponReplyInvoke(
+            [this, device, gen](const sdbus::Error* err, sdbus::UnixFd fd, std::uint16_t mtu) {
+                guarded("AcquireWrite reply", [&] {
+                    Link* l2 = find(device, gen);
+                    if (!l2) return;
+                    if (!err) {
+                        l2->write_fd = fd.release();
+                        l2->mtu = l2->notify_via_signal ? mtu : std::min<std::size_t>(l2->mtu, mtu);
+                        log::debug("gatt client: AcquireWrite fd, mtu ", mtu);
+                    } else {
+                        log::info("gatt client: AcquireWrite refused (", err->getName(),
+                                  "): falling back to WriteValue");
+                        if (l2->notify_via_signal) l2->mtu = 23;
+                    }
+                    up(device, gen);
+                });
+            });
+}
+
+void GattClient::up(const std::string& device, unsigned gen) {
+    Link* l = find(device, gen);
+    if (!l) return;
+    if (l->mtu < 23) l->mtu = 23;
+    if (l->mtu > 517) l->mtu = 517;
+    LinkIo io;
+    io.att_mtu = l->mtu;
+    io.send = [this, device, gen](ByteView f) { return send(device, gen, f); };
+    log::info("gatt client ready device=", address_from_device_path(device), " mtu=", l->mtu,
+              " notify=", l->notify_via_signal ? "signal" : "socket",
+              " write=", l->write_fd >= 0 ? "socket" : "WriteValue");
+    auto id = hooks_.ready ? hooks_.ready(device, io) : std::nullopt;
+    l = find(device, gen);
+    if (!l) return;
+    if (!id) {
+        // Declined: release BlueZ's sockets but remember this connection.
+        close_fds(*l);
+        return;
+    }
+    l->core_link = id;
+}
+
+bool GattClient::send(const std::string& device, unsigned gen, ByteView fragment) {
+    Link* l = find(device, gen);
+    if (!l) return false;
+    if (l->write_fd >= 0) {
+        ssize_t n =
+            ::send(l->write_fd, fragment.data(), fragment.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n == static_cast<ssize_t>(fragment.size())) return true;
+        log::warning("gatt client: write socket: ", n < 0 ? std::strerror(errno) : "short write");
+        return false;
+    }
+    Properties opts;
+    opts["type"] = sdbus::Variant(std::string("command"));
+    pool_.get(l->rx)
+        .callMethodAsync("WriteValue")
+        .onInterface(kGattChrc)
+        .withArguments(std::vector<std::uint8_t>(fragment.begin(), fragment.end()), opts)
+        .uponReplyInvoke([device](const sdbus::Error* err) {
+            if (err)
+                log::warning("gatt client: WriteValue to ", device, " failed: ", err->getName());
+        });
+    return true;
+}
+
+void GattClient::on_notify_fd(const std::string& device, unsigned gen, std::uint32_t events) {
+    Link* l = find(device, gen);
+    if (!l || l->notify_fd < 0) return;
+    std::uint8_t buf[1024];
+    for (;;) {
+        ssize_t n = ::recv(l->notify_fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            if (l->core_link && hooks_.fragment)
+                hooks_.fragment(*l->core_link, ByteView(buf, static_cast<std::size_t>(n)));
+            l = find(device, gen);  // the core may have dropped it
+            if (!l || l->notify_fd < 0) return;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0 && errno == EINTR) continue;
+        events |= EPOLLHUP;  // 0 bytes or an error: the socket is gone
+        break;
+    }
+    if (events & (EPOLLHUP | EPOLLERR)) {
+        std::string d = device;
+        stop(d);
+        if (hooks_.lost) hooks_.lost(d, "notify socket closed");
+    }
+}
+
+void GattClient::chrc_value(const std::string& path, ByteView value) {
+    for (auto& [d, l] : links_) {
+        if (l.tx != path || !l.notify_via_signal || !l.core_link) continue;
+        if (hooks_.fragment) hooks_.fragment(*l.core_link, value);
+        return;
+    }
+}
+
+}  // namespace br::daemon::bluez

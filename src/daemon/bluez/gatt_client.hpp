@@ -1,0 +1,71 @@
+// The central side: the peer's blueratchet characteristics, reached through
+// BlueZ's GATT client objects under the device path.
+//
+// Preferred transport: AcquireNotify on tx and AcquireWrite on rx (SOCK_SEQPACKET
+// sockets, one datagram per ATT value, the MTU in the reply; the sockets HUP
+// when the link drops).  Fallback when BlueZ refuses either: StartNotify +
+// PropertiesChanged(Value) for tx, WriteValue(type=command) for rx.
+// Subscribing to tx completes before the first write, so nothing the
+// peripheral sends can be missed.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/util/bytes.hpp"
+#include "daemon/bluez/bluez.hpp"
+#include "daemon/core/link_session.hpp"
+#include "daemon/event_loop.hpp"
+
+namespace br::daemon::bluez {
+
+class GattClient {
+  public:
+    struct Hooks {
+        // The transport is up: returns the core's link id, or nullopt when the
+        // core declined (then the sockets are released).
+        std::function<std::optional<std::uint64_t>(const std::string& device, LinkIo io)> ready;
+        std::function<void(std::uint64_t link, ByteView fragment)> fragment;
+        std::function<void(const std::string& device, const std::string& why)> lost;
+    };
+    GattClient(ProxyPool& pool, EventLoop& loop, Hooks hooks);
+    ~GattClient();
+
+    // Starts on `device` (once per connection) with its rx and tx paths.
+    void start(const std::string& device, const std::string& rx, const std::string& tx);
+    bool active(const std::string& device) const { return links_.count(device) != 0; }
+    // The connection is gone: sockets closed, state dropped.
+    void stop(const std::string& device);
+    void stop_all();
+    // A PropertiesChanged(Value) of a characteristic (StartNotify fallback).
+    void chrc_value(const std::string& path, ByteView value);
+
+  private:
+    struct Link {
+        std::string device, rx, tx;
+        unsigned gen = 0;
+        int notify_fd = -1, write_fd = -1;
+        std::size_t mtu = 23;
+        bool notify_via_signal = false;
+        std::optional<std::uint64_t> core_link;
+    };
+    void acquire_write(const std::string& device, unsigned gen);
+    void up(const std::string& device, unsigned gen);
+    void on_notify_fd(const std::string& device, unsigned gen, std::uint32_t events);
+    bool send(const std::string& device, unsigned gen, ByteView fragment);
+    Link* find(const std::string& device, unsigned gen);
+    void close_fds(Link& l);
+
+    ProxyPool& pool_;
+    EventLoop& loop_;
+    Hooks hooks_;
+    std::map<std::string, Link> links_;
+    unsigned next_gen_ = 1;
+};
+
+}  // namespace br::daemon::bluez

@@ -1,0 +1,116 @@
+#include "daemon/core/link_session.hpp"
+
+#include "daemon/log.hpp"
+
+namespace br::daemon {
+
+LinkSession::LinkSession(std::uint64_t id, AdapterState& adapter, std::string device_path,
+                         std::string address, Role role, LinkIo io, Hooks hooks,
+                         const handshake::Settings& settings)
+    : id_(id),
+      adapter_(adapter),
+      device_path_(std::move(device_path)),
+      address_(std::move(address)),
+      role_(role),
+      io_(std::move(io)),
+      hooks_(std::move(hooks)),
+      settings_(settings) {}
+
+bool LinkSession::start(std::optional<handshake::DeviceId> peer) {
+    if (role_ != Role::Initiator || failed_) return false;
+    peer_ = peer;
+    auto now = adapter_.now();
+    adapter_.book.set_now(now);
+    initiator_ = std::make_unique<handshake::Initiator>(adapter_.identity, peer, adapter_.book,
+                                                        adapter_.replay, settings_, now);
+    rx_.reset();
+    handshaking_ = true;
+    handle(initiator_->start());
+    return !failed_;
+}
+
+void LinkSession::on_fragment(ByteView fragment) {
+    if (failed_) return;
+    auto msg = rx_.feed(fragment);
+    if (!msg) {
+        fail(std::string("framing error ") + frame::to_string(msg.error()));
+        return;
+    }
+    if (!msg->has_value()) return;
+    const Bytes& m = **msg;
+    if (role_ == Role::Initiator) {
+        if (!initiator_) {
+            fail("a message from the peripheral before any handshake started");
+            return;
+        }
+        handle(initiator_->receive(m));
+        return;
+    }
+    // Responder: a new handshake starts with a message while none is in
+    // progress (the first one, or the central's resume for a rekey).
+    if (!responder_ || responder_->state() == handshake::Responder::State::Done) {
+        auto now = adapter_.now();
+        adapter_.book.set_now(now);
+        responder_ = std::make_unique<handshake::Responder>(adapter_.identity, adapter_.book,
+                                                            adapter_.replay, settings_, now);
+        handshaking_ = true;
+    }
+    handshake::Step step = responder_->receive(m);
+    if (step.needs_approval && !step.failure) {
+        if (auto p = responder_->peer()) peer_ = *p;
+        bool ok = hooks_.approve && hooks_.approve(*this, responder_->pending_short_code());
+        auto first = std::move(step.send);
+        step = responder_->approve(ok);
+        first.insert(first.end(), step.send.begin(), step.send.end());
+        step.send = std::move(first);
+    }
+    handle(std::move(step));
+}
+
+bool LinkSession::send_message(const Bytes& message) {
+    auto frags = frame::fragment(message, io_.att_mtu);
+    if (!frags) {
+        fail(std::string("cannot frame a message: ") + frame::to_string(frags.error()));
+        return false;
+    }
+    for (const auto& f : *frags) {
+        if (!io_.send(f)) {
+            fail("the transport refused a fragment");
+            return false;
+        }
+    }
+    return true;
+}
+
+void LinkSession::handle(handshake::Step step) {
+    for (const auto& m : step.send)
+        if (!send_message(m)) return;
+    if (step.failure) {
+        fail("handshake failed: " + step.failure->describe());
+        return;
+    }
+    if (!step.done) return;
+    std::optional<handshake::Session> s;
+    if (role_ == Role::Initiator) {
+        s = initiator_->take_session();
+    } else {
+        s = responder_->take_session();
+    }
+    handshaking_ = false;
+    if (!s) {
+        fail("the engine reported done without a session");
+        return;
+    }
+    peer_ = s->peer_id;
+    if (hooks_.on_session) hooks_.on_session(*this, std::move(*s));
+}
+
+void LinkSession::fail(const std::string& why) {
+    if (failed_) return;
+    failed_ = true;
+    handshaking_ = false;
+    rx_.reset();
+    if (hooks_.on_failure) hooks_.on_failure(*this, why);
+}
+
+}  // namespace br::daemon

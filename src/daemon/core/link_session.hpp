@@ -1,0 +1,86 @@
+// One BLE connection between us and a peer, as the blueratchet handshake
+// sees it: a reassembler for what the peer sends, the handshake engine of
+// our role, and the handshake deadline.  The transport (GATT client sockets
+// or GATT server writes/notifications) is hidden behind LinkIo.
+//
+// The link is "central" (we are the BLE central: Initiator) or "peripheral"
+// (Responder).  A link can run several handshakes in its life: the first
+// one when it comes up and a resume for each rekey (OnExpiry=rekey).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/frame/frame.hpp"
+#include "core/handshake/engine.hpp"
+#include "daemon/core/adapter_state.hpp"
+#include "daemon/event_loop.hpp"
+
+namespace br::daemon {
+
+struct LinkIo {
+    // Sends one fragment as one ATT value; false when the transport failed.
+    std::function<bool(ByteView fragment)> send;
+    std::size_t att_mtu = frame::kMinAttMtu;
+};
+
+class LinkSession {
+  public:
+    enum class Role { Initiator, Responder };
+    struct Hooks {
+        // A handshake finished: the session is ready.
+        std::function<void(LinkSession&, handshake::Session)> on_session;
+        // The handshake (or the framing) failed: the caller drops the link.
+        std::function<void(LinkSession&, const std::string& why)> on_failure;
+        // Responder, first contact: the approval policy's verdict.
+        std::function<bool(LinkSession&, const std::string& short_code)> approve;
+    };
+
+    LinkSession(std::uint64_t id, AdapterState& adapter, std::string device_path,
+                std::string address, Role role, LinkIo io, Hooks hooks,
+                const handshake::Settings& settings);
+
+    // Initiator: starts a handshake (a resume when `peer` is known, else a
+    // pairing).  Returns false if the first flight could not be sent.
+    bool start(std::optional<handshake::DeviceId> peer);
+    void on_fragment(ByteView fragment);
+    void set_mtu(std::size_t mtu) { io_.att_mtu = mtu; }
+
+    std::uint64_t id() const { return id_; }
+    Role role() const { return role_; }
+    AdapterState& adapter() { return adapter_; }
+    const std::string& device_path() const { return device_path_; }
+    const std::string& address() const { return address_; }
+    bool handshaking() const { return handshaking_; }
+    bool failed() const { return failed_; }
+    // The peer's identity once a handshake told us (or the one we resume with).
+    const std::optional<handshake::DeviceId>& peer() const { return peer_; }
+
+    // The handshake deadline timer, owned by the core.
+    EventLoop::TimerId deadline = 0;
+
+  private:
+    void handle(handshake::Step step);
+    bool send_message(const Bytes& message);
+    void fail(const std::string& why);
+
+    std::uint64_t id_;
+    AdapterState& adapter_;
+    std::string device_path_;
+    std::string address_;
+    Role role_;
+    LinkIo io_;
+    Hooks hooks_;
+    handshake::Settings settings_;
+    frame::Reassembler rx_;
+    std::unique_ptr<handshake::Initiator> initiator_;
+    std::unique_ptr<handshake::Responder> responder_;
+    std::optional<handshake::DeviceId> peer_;
+    bool handshaking_ = false;
+    bool failed_ = false;
+};
+
+}  // namespace br::daemon

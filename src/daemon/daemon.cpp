@@ -1,0 +1,163 @@
+#include "daemon/daemon.hpp"
+
+#include "daemon/bluez/hci_role.hpp"
+#include "daemon/log.hpp"
+
+namespace br::daemon {
+
+Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& conn,
+               EventLoop& loop)
+    : config_(config),
+      conn_(conn),
+      loop_(loop),
+      pool_(conn),
+      core_(config, std::move(state_dir), loop, *this, clock_) {
+    bluez::DeviceWatch::Hooks wh;
+    wh.bluez_up = [this] {
+        log::info("bluetoothd is up: registering the agent");
+        agent_->register_with_bluez();
+    };
+    wh.bluez_down = [this] { on_bluez_down(); };
+    wh.adapter_up = [this](const bluez::DeviceWatch::Adapter& a) { on_adapter(a); };
+    wh.adapter_removed = [this](const std::string& path) { core_.remove_adapter(path); };
+    wh.device_changed = [this](const bluez::DeviceWatch::Device& now,
+                               const bluez::DeviceWatch::Device& before) {
+        on_device(now, before);
+    };
+    wh.device_removed = [this](const std::string& path) { on_device_removed(path); };
+    wh.chrc_added = [this](const bluez::DeviceWatch::Chrc& c) { consider_central(c.device); };
+    wh.chrc_value = [this](const std::string& path, ByteView v) { client_->chrc_value(path, v); };
+    watch_ = std::make_unique<bluez::DeviceWatch>(conn_, pool_, std::move(wh));
+
+    bluez::Agent::Hooks ah;
+    ah.confirm = [this](const std::string& device, std::function<void(bool)> reply) {
+        core_.confirm_pairing(device, std::move(reply));
+    };
+    ah.cancel = [this] { core_.cancel_confirmations(); };
+    ah.bluez_owner = [this] { return watch_->owner(); };
+    agent_ = std::make_unique<bluez::Agent>(conn_, pool_, config_, std::move(ah));
+
+    bluez::GattClient::Hooks ch;
+    ch.ready = [this](const std::string& device, LinkIo io) -> std::optional<std::uint64_t> {
+        const auto* d = watch_->device(device);
+        if (!d) return std::nullopt;
+        return core_.central_ready(d->adapter, device, d->address, std::move(io));
+    };
+    ch.fragment = [this](std::uint64_t link, ByteView f) { core_.link_fragment(link, f); };
+    ch.lost = [this](const std::string& device, const std::string& why) {
+        core_.link_lost(device, why);
+        const auto* d = watch_->device(device);
+        if (d && d->connected) disconnect(device);  // no session, no service
+    };
+    client_ = std::make_unique<bluez::GattClient>(pool_, loop_, std::move(ch));
+}
+
+Daemon::~Daemon() {
+    core_.save_clocks();
+}
+
+void Daemon::start() {
+    watch_->start();
+    save_clocks_periodically();
+}
+
+void Daemon::save_clocks_periodically() {
+    loop_.add_timer(std::chrono::minutes(10), [this] {
+        core_.save_clocks();
+        save_clocks_periodically();
+    });
+}
+
+void Daemon::disconnect(const std::string& device_path) {
+    log::info("disconnecting device=", bluez::address_from_device_path(device_path));
+    pool_.get(device_path)
+        .callMethodAsync("Disconnect")
+        .onInterface(bluez::kDevice)
+        .uponReplyInvoke([device_path](const sdbus::Error* err) {
+            if (err)
+                log::warning("Disconnect of ", device_path, " failed: ", err->getName(), ": ",
+                             err->getMessage());
+        });
+}
+
+void Daemon::on_bluez_down() {
+    core_.bluez_gone();
+    client_->stop_all();
+    agent_->bluez_gone();
+    for (auto& [p, s] : servers_) s->bluez_gone();
+    for (auto& [p, a] : advs_) a->bluez_gone();
+}
+
+void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
+    if (a.address.empty()) return;
+    if (!core_.has_adapter(a.path)) {
+        if (!core_.add_adapter(a.path, a.name, a.address, a.powered)) return;
+        if (initial_window_) (void)core_.set_pairing_window(a.name, initial_window_);
+    } else {
+        core_.set_adapter_powered(a.path, a.powered);
+    }
+    if (!peripheral_role() || !a.powered) return;
+    auto& server = servers_[a.path];
+    if (!server) {
+        std::string adapter_path = a.path;
+        server = std::make_unique<bluez::GattServer>(
+            conn_, pool_, a.path, a.name,
+            [this, adapter_path](const std::string& device, ByteView f, std::size_t mtu) {
+                const auto* d = watch_->device(device);
+                std::string address = d ? d->address : bluez::address_from_device_path(device);
+                auto* srv = servers_.at(adapter_path).get();
+                core_.server_fragment(adapter_path, device, address, f, mtu,
+                                      [srv](ByteView frag) { return srv->notify(frag); });
+            });
+    }
+    auto& adv = advs_[a.path];
+    if (!adv) adv = std::make_unique<bluez::Advertisement>(conn_, pool_, a.path, a.name);
+    if (!server->registered()) server->register_with_bluez();
+    if (!adv->registered()) adv->register_with_bluez();
+}
+
+void Daemon::on_device(const bluez::DeviceWatch::Device& now,
+                       const bluez::DeviceWatch::Device& before) {
+    if (!now.connected && before.connected) {
+        // Invalidate first, synchronously, in this signal handler.
+        core_.link_lost(now.path, "disconnected");
+        client_->stop(now.path);
+        log::info("device disconnected device=", now.address);
+        return;
+    }
+    if (now.connected && !before.connected && core_.has_adapter(now.adapter)) {
+        auto* a = core_.adapter(now.adapter);
+        auto central = bluez::is_le_central(a->name, now.address);
+        log::info("device connected adapter=", a->name, " device=", now.address, " our_role=",
+                  !central   ? "unknown"
+                  : *central ? "central"
+                             : "peripheral");
+        if (central && !*central && peripheral_role())
+            core_.peripheral_connected(now.adapter, now.path, now.address);
+    }
+    consider_central(now.path);
+}
+
+void Daemon::on_device_removed(const std::string& path) {
+    core_.link_lost(path, "device removed");
+    client_->stop(path);
+}
+
+void Daemon::consider_central(const std::string& device) {
+    if (!central_role()) return;
+    const auto* d = watch_->device(device);
+    if (!d || !d->connected || !d->resolved || client_->active(device)) return;
+    auto* a = core_.adapter(d->adapter);
+    if (!a) return;
+    auto [rx, tx] = watch_->our_chrcs(device);
+    if (rx.empty() || tx.empty()) return;
+    auto central = bluez::is_le_central(a->name, d->address);
+    if (!central || !*central) {
+        log::debug("device ", d->address, " has the blueratchet service but we are not the",
+                   " central of this connection: leaving the handshake to it");
+        return;
+    }
+    client_->start(device, rx, tx);
+}
+
+}  // namespace br::daemon

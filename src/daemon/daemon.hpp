@@ -1,0 +1,64 @@
+// blueratchetd's wiring: the bus connection, the BlueZ glue
+// (src/daemon/bluez/) and the core (src/daemon/core/), all on one event loop.
+// BlueZ events go to the core; the core's requests (disconnect) go to BlueZ.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/time/clock.hpp"
+#include "daemon/bluez/advertisement.hpp"
+#include "daemon/bluez/agent.hpp"
+#include "daemon/bluez/bluez.hpp"
+#include "daemon/bluez/device_watch.hpp"
+#include "daemon/bluez/gatt_client.hpp"
+#include "daemon/bluez/gatt_server.hpp"
+#include "daemon/config.hpp"
+#include "daemon/core/daemon_core.hpp"
+#include "daemon/event_loop.hpp"
+
+namespace br::daemon {
+
+class Daemon : public BluezActions {
+  public:
+    Daemon(const Config& config, std::string state_dir, sdbus::IConnection& conn, EventLoop& loop);
+    ~Daemon() override;
+
+    // Adds the match rules and starts looking for bluetoothd.
+    void start();
+    DaemonCore& core() { return core_; }
+    // Opens the pairing window of every adapter for `seconds` as it appears.
+    void open_pairing_window_at_start(std::uint32_t seconds) { initial_window_ = seconds; }
+
+    void disconnect(const std::string& device_path) override;
+
+  private:
+    bool peripheral_role() const { return config_.role != Role::Central; }
+    bool central_role() const { return config_.role != Role::Peripheral; }
+    void on_adapter(const bluez::DeviceWatch::Adapter& a);
+    void on_device(const bluez::DeviceWatch::Device& now, const bluez::DeviceWatch::Device& before);
+    void on_device_removed(const std::string& path);
+    void on_bluez_down();
+    void consider_central(const std::string& device);
+    void save_clocks_periodically();
+
+    Config config_;
+    sdbus::IConnection& conn_;
+    EventLoop& loop_;
+    time::SystemClock clock_;
+    bluez::ProxyPool pool_;
+    DaemonCore core_;
+    std::unique_ptr<bluez::DeviceWatch> watch_;
+    std::unique_ptr<bluez::Agent> agent_;
+    std::unique_ptr<bluez::GattClient> client_;
+    // Never destroyed before the daemon: a pending registration reply
+    // refers to them.
+    std::map<std::string, std::unique_ptr<bluez::GattServer>> servers_;
+    std::map<std::string, std::unique_ptr<bluez::Advertisement>> advs_;
+    std::uint32_t initial_window_ = 0;
+};
+
+}  // namespace br::daemon

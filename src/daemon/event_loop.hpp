@@ -1,0 +1,75 @@
+// The daemon's single-threaded event loop: epoll over file descriptors, a
+// timer queue on CLOCK_MONOTONIC, and the sd-bus connection integrated
+// through sdbus-c++'s getEventLoopPollData()/processPendingRequest().
+//
+// Every callback runs on the loop thread.  Callbacks may add or cancel
+// watches and timers (including their own); the loop never calls a
+// callback whose watch or timer was cancelled before it ran.  Exceptions
+// escaping a callback are caught and logged: one bad event never stops the
+// daemon.
+#pragma once
+
+#include <sdbus-c++/IConnection.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+
+namespace br::daemon {
+
+class EventLoop {
+  public:
+    using Clock = std::chrono::steady_clock;
+    using TimerId = std::uint64_t;
+    using FdCallback = std::function<void(std::uint32_t epoll_events)>;
+
+    EventLoop();
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // The bus connection whose messages this loop dispatches.
+    void attach_bus(sdbus::IConnection& conn) { bus_ = &conn; }
+
+    // Watches fd for `events` (EPOLLIN, ...); EPOLLHUP/EPOLLERR are always
+    // reported.  One watch per fd; watching again replaces the callback.
+    void watch_fd(int fd, std::uint32_t events, FdCallback cb);
+    void unwatch_fd(int fd);
+
+    // One-shot timers.  cancel() of an unknown or fired id is a no-op.
+    TimerId add_timer(std::chrono::milliseconds delay, std::function<void()> cb);
+    void cancel(TimerId id);
+    // Runs cb on the next iteration (after the current callback returns):
+    // for work that must not happen inside a library callback, such as
+    // destroying the sdbus proxy that is delivering the reply.
+    void defer(std::function<void()> cb) { add_timer(std::chrono::milliseconds(0), std::move(cb)); }
+
+    // Runs until stop(); returns the exit code given to stop().
+    int run();
+    void stop(int code = 0);
+
+  private:
+    void dispatch_bus();
+    int next_timeout_ms();
+    void run_timers();
+
+    int epfd_ = -1;
+    sdbus::IConnection* bus_ = nullptr;
+    int bus_fd_ = -1;
+    std::uint32_t bus_events_ = 0;
+    std::map<int, std::shared_ptr<FdCallback>> fds_;
+    struct Timer {
+        Clock::time_point at;
+        std::function<void()> cb;
+    };
+    std::map<TimerId, Timer> timers_;
+    std::multimap<Clock::time_point, TimerId> due_;
+    TimerId next_id_ = 1;
+    bool stopping_ = false;
+    int exit_code_ = 0;
+};
+
+}  // namespace br::daemon

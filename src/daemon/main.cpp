@@ -1,0 +1,146 @@
+// blueratchetd [--config PATH] [--state-dir DIR] [--debug] [--pairing-window SECONDS]
+//
+// The blueratchet daemon: BlueZ's default pairing agent, the blueratchet
+// handshake over its own GATT service, session certificates per connection.
+// Logs go to stderr with journald priority prefixes.  docs/DAEMON.md.
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <sdbus-c++/sdbus-c++.h>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/event_loop.hpp"
+#include "daemon/log.hpp"
+#ifdef BR_HAVE_API
+#include "daemon/api/api.hpp"
+#endif
+
+namespace {
+
+void usage(std::ostream& os) {
+    os << "usage: blueratchetd [--config PATH] [--state-dir DIR] [--debug]"
+          " [--pairing-window SECONDS]\n"
+          "  --config PATH            main.conf (default /etc/blueratchet/main.conf)\n"
+          "  --state-dir DIR          overrides [General] StateDirectory\n"
+          "  --debug                  log debug lines too (<7>)\n"
+          "  --pairing-window SECONDS open every adapter's pairing window at start\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace br::daemon;
+    std::string config_path = "/etc/blueratchet/main.conf";
+    std::string state_dir;
+    std::uint32_t window = 0;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&](const char* name) -> std::string {
+            if (i + 1 >= argc) {
+                std::cerr << "blueratchetd: " << name << " needs a value\n";
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--config") {
+            config_path = value("--config");
+        } else if (a == "--state-dir") {
+            state_dir = value("--state-dir");
+        } else if (a == "--debug") {
+            log::set_debug(true);
+        } else if (a == "--pairing-window") {
+            std::string v = value("--pairing-window");
+            char* end = nullptr;
+            unsigned long s = std::strtoul(v.c_str(), &end, 10);
+            if (v.empty() || *end || s > 86400) {
+                std::cerr << "blueratchetd: --pairing-window takes 0..86400 seconds\n";
+                return 2;
+            }
+            window = static_cast<std::uint32_t>(s);
+        } else if (a == "--help" || a == "-h") {
+            usage(std::cout);
+            return 0;
+        } else {
+            std::cerr << "blueratchetd: unknown argument " << a << "\n";
+            usage(std::cerr);
+            return 2;
+        }
+    }
+
+    auto loaded = load_config(config_path);
+    if (!loaded.config) {
+        log::error("configuration: ", loaded.error ? loaded.error->message() : "invalid");
+        return 1;
+    }
+    Config config = *loaded.config;
+    if (!state_dir.empty()) config.state_directory = state_dir;
+
+    // SIGTERM/SIGINT through a signalfd, so shutdown runs on the loop.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        log::error("signalfd: ", std::strerror(errno));
+        return 1;
+    }
+
+    std::unique_ptr<sdbus::IConnection> conn;
+    try {
+        conn = sdbus::createSystemBusConnection("org.blueratchet");
+    } catch (const sdbus::Error& e) {
+        log::error("cannot own org.blueratchet on the system bus: ", e.getName(), ": ",
+                   e.getMessage());
+        return 1;
+    }
+
+    int rc = 0;
+    try {
+        EventLoop loop;
+        loop.attach_bus(*conn);
+        loop.watch_fd(sfd, EPOLLIN, [&](std::uint32_t) {
+            signalfd_siginfo si{};
+            while (::read(sfd, &si, sizeof si) == sizeof si) {
+                log::info("signal ", strsignal(static_cast<int>(si.ssi_signo)), ": stopping");
+                loop.stop(0);
+            }
+        });
+        Daemon daemon(config, config.state_directory, *conn, loop);
+        daemon.open_pairing_window_at_start(window);
+#ifdef BR_HAVE_API
+        auto api = std::make_unique<Api>(*conn, daemon.core());
+#else
+        log::warning("built without the org.blueratchet management API");
+#endif
+        log::info("blueratchetd started bus_name=org.blueratchet unique_name=",
+                  conn->getUniqueName(), " state=", config.state_directory, " role=",
+                  config.role == Role::Peripheral ? "peripheral"
+                  : config.role == Role::Central  ? "central"
+                                                  : "both",
+                  " io_capability=", config.io_capability,
+                  " handshake_timeout=", config.handshake_timeout_seconds,
+                  " validity=", config.validity_seconds);
+        daemon.start();
+        rc = loop.run();
+#ifdef BR_HAVE_API
+        api.reset();
+#endif
+    } catch (const std::exception& e) {
+        log::error("fatal: ", e.what());
+        rc = 1;
+    }
+    ::close(sfd);
+    log::info("blueratchetd stopped");
+    return rc;
+}
