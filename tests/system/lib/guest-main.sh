@@ -2,7 +2,7 @@
 # guest-main.sh — first process of every testbed guest (PID 1 after the
 # initramfs's switch_root).  Reads its parameters from the kernel command line
 # (br.host=A|B, br.scenario=NAME, br.repo=..., br.testbed=..., br.build=...,
-# br.timeout=SECONDS), prepares a writable system (tmpfs on /tmp, /run,
+# br.timeout=SECONDS), prepares a writable system (fresh tmpfs on /run and
 # /var/lib/bluetooth), runs the scenario's part for this host
 # (tests/system/scenarios/NAME.a.sh or NAME.b.sh) under a watchdog, then
 # collects the logs into the shared folder (/br/hostA or /br/hostB) and powers
@@ -27,15 +27,22 @@ export BR_OUT=/br/host$BR_HOST BR_SYNC=/br/sync
 export BR_PEER=$([ "$BR_HOST" = A ] && echo B || echo A)
 mkdir -p "$BR_OUT" "$BR_SYNC"
 
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=755 tmpfs /run
+# / is the host's root under a tmpfs overlay, so everything is writable
+# already.  /run gets a fresh tmpfs (the host's dbus socket and pid files must
+# not show through) unless the checkout lives below it; /tmp is left alone,
+# since a checkout (CI's clone, for instance) may live there.
+under() { case "$BR_REPO/ $BR_TESTBED/ $BR_BUILD/" in *"$1/"*) return 0;; esac; return 1; }
+if under /run; then rm -rf /run/dbus; else mount -t tmpfs -o mode=755 tmpfs /run; fi
 mkdir -p /var/lib/bluetooth && mount -t tmpfs -o mode=700 tmpfs /var/lib/bluetooth
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 hostname "host$BR_HOST"
 echo 4 > /proc/sys/kernel/printk   # keep the console for errors only
 
 exec >> "$BR_OUT/transcript.log" 2>&1
-source "$BR_REPO/tests/system/lib/guest.sh"
+if ! source "$BR_REPO/tests/system/lib/guest.sh"; then
+    echo "FAIL: host $BR_HOST cannot read $BR_REPO/tests/system/lib/guest.sh in the guest" > "$BR_OUT/result"
+    sync; echo o > /proc/sysrq-trigger; sleep 30
+fi
 log "guest $BR_HOST up for scenario $BR_SCENARIO (kernel $(uname -r))"
 stage boot "$(now)"
 
@@ -55,7 +62,8 @@ log "result: $(cat "$BR_OUT/result")"
 
 # Host B carries the radio: keep it up until host A has its verdict.
 if [ "$BR_HOST" = B ]; then
-    for _ in $(seq 1 600); do [ -s /br/hostA/result ] && break; sleep 0.2; done
+    end=$(( ${EPOCHREALTIME%.*} + 120 ))
+    until [ -s /br/hostA/result ] || (( ${EPOCHREALTIME%.*} > end )); do sleep 0.2; done
 fi
 collect_logs
 log "powering off"
