@@ -1,0 +1,187 @@
+// A small in-memory br::daemon::Model for exercising the API on a real bus.
+// Its mutators notify the listener the way the daemon core does.
+#pragma once
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/api/ids.hpp"
+#include "daemon/model.hpp"
+
+namespace br::test {
+
+using namespace br::daemon;
+
+inline std::string make_id(std::uint8_t seed) {
+    std::vector<std::uint8_t> bytes(32);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<std::uint8_t>(seed + i * 7);
+    return ids::b64url_encode(bytes);
+}
+
+class FakeModel : public Model {
+  public:
+    FakeModel() {
+        adapters_.push_back({"hci0", "00:11:22:33:44:55", make_id(200), true, "both", false, 0});
+        add_peer_silently("hci0", make_id(1), "AA:BB:CC:00:00:01", "kitchen-sensor");
+        add_peer_silently("hci0", make_id(2), "AA:BB:CC:00:00:02", "door");
+    }
+
+    // --- Model ---
+    std::vector<AdapterView> adapters() const override { return adapters_; }
+    std::vector<PeerView> peers() const override { return peers_; }
+    std::vector<SessionView> sessions() const override { return sessions_; }
+    std::vector<PendingApproval> pending_approvals() const override { return approvals_; }
+
+    ApiResult<bool> set_pairing_window(const std::string& adapter, std::uint32_t seconds) override {
+        if (throw_everything) throw std::runtime_error("simulated core failure");
+        for (auto& a : adapters_) {
+            if (a.name != adapter) continue;
+            a.pairing_window_open = seconds > 0;
+            a.pairing_window_remaining = seconds;
+            if (listener_.adapters_changed) listener_.adapters_changed();
+            return ApiResult<bool>::ok(true);
+        }
+        return ApiResult<bool>::fail(ApiError::NotFound, "no adapter " + adapter);
+    }
+
+    ApiResult<bool> forget_peer(const std::string& adapter, const std::string& peer_id) override {
+        if (throw_everything) throw std::runtime_error("simulated core failure");
+        auto it = find_peer(adapter, peer_id);
+        if (it == peers_.end())
+            return ApiResult<bool>::fail(ApiError::NotFound,
+                                         "no peer " + peer_id + " on " + adapter);
+        end_session(adapter, peer_id, "forgotten");
+        std::string hex = it->id_hex;
+        peers_.erase(it);
+        if (listener_.peer_removed) listener_.peer_removed(adapter, hex);
+        return ApiResult<bool>::ok(true);
+    }
+
+    ApiResult<bool> invalidate_session(const std::string& adapter,
+                                       const std::string& peer_id) override {
+        if (throw_everything) throw std::runtime_error("simulated core failure");
+        if (!end_session(adapter, peer_id, "invalidated")) {
+            return ApiResult<bool>::fail(ApiError::NotFound, "no live session with " + peer_id);
+        }
+        return ApiResult<bool>::ok(true);
+    }
+
+    ApiResult<std::vector<std::uint8_t>> export_session(const std::string& adapter,
+                                                        const std::string& peer_id, ExportWhat what,
+                                                        ExportFormat format) override {
+        if (throw_everything) throw std::runtime_error("simulated core failure");
+        auto it = std::find_if(sessions_.begin(), sessions_.end(), [&](const SessionView& s) {
+            return s.adapter == adapter && s.peer_id == peer_id;
+        });
+        if (it == sessions_.end()) {
+            return ApiResult<std::vector<std::uint8_t>>::fail(ApiError::NotFound,
+                                                              "no live session");
+        }
+        std::string body = std::string(what == ExportWhat::Certificate       ? "CERT"
+                                       : what == ExportWhat::PeerCertificate ? "PEERCERT"
+                                                                             : "KEY") +
+                           (format == ExportFormat::Pem ? "-PEM" : "-DER") + ":" + peer_id;
+        return ApiResult<std::vector<std::uint8_t>>::ok(
+            std::vector<std::uint8_t>(body.begin(), body.end()));
+    }
+
+    ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
+                                    bool approve) override {
+        if (throw_everything) throw 42;  // not even a std::exception
+        auto it = std::find_if(approvals_.begin(), approvals_.end(), [&](const PendingApproval& p) {
+            return p.adapter == adapter && p.peer_id == peer_id;
+        });
+        if (it == approvals_.end()) {
+            return ApiResult<bool>::fail(ApiError::NotFound, "no pending approval for " + peer_id);
+        }
+        approvals_.erase(it);
+        decisions.push_back(peer_id + (approve ? ":approved" : ":rejected"));
+        return ApiResult<bool>::ok(true);
+    }
+
+    // --- test controls (call on the loop thread) ---
+    void mint(const std::string& adapter, const std::string& peer_id, const std::string& kind) {
+        SessionView s;
+        s.adapter = adapter;
+        s.peer_id = peer_id;
+        s.peer_id_hex = ids::id_hex(peer_id).value_or("");
+        s.address = "AA:BB:CC:00:00:99";
+        s.kind = kind;
+        s.role = "responder";
+        s.epoch = 7;
+        s.not_before = 1700000000;
+        s.not_after = 1700003600;
+        s.fingerprint = std::string(64, 'f');
+        s.short_code = "123456";
+        s.state = "live";
+        sessions_.push_back(s);
+        if (listener_.session_minted) listener_.session_minted(s);
+    }
+    void request_approval(const std::string& adapter, const std::string& peer_id) {
+        PendingApproval p{adapter, peer_id, "AA:BB:CC:00:00:77", "654321", 20};
+        approvals_.push_back(p);
+        if (listener_.approval_requested) listener_.approval_requested(p);
+    }
+    void disconnect(const std::string& adapter, const std::string& peer_id) {
+        end_session(adapter, peer_id, "disconnected");
+    }
+    void rename_peer(const std::string& peer_id, const std::string& alias) {
+        for (auto& p : peers_) {
+            if (p.device_id != peer_id) continue;
+            p.alias = alias;
+            p.connected = true;
+            if (listener_.peer_changed) listener_.peer_changed(p);
+        }
+    }
+    void add_adapter(const std::string& name) {
+        adapters_.push_back({name, "00:11:22:33:44:66", make_id(201), false, "central", false, 0});
+        if (listener_.adapters_changed) listener_.adapters_changed();
+    }
+
+    bool throw_everything = false;
+    std::vector<std::string> decisions;
+
+  private:
+    void add_peer_silently(const std::string& adapter, const std::string& id,
+                           const std::string& addr, const std::string& alias) {
+        PeerView p;
+        p.adapter = adapter;
+        p.device_id = id;
+        p.id_hex = ids::id_hex(id).value_or("");
+        p.address = addr;
+        p.alias = alias;
+        p.role = "central";
+        p.epoch = 3;
+        p.created_unix = 1700000000;
+        p.last_seen_unix = 1700000100;
+        peers_.push_back(p);
+    }
+    std::vector<PeerView>::iterator find_peer(const std::string& adapter, const std::string& id) {
+        return std::find_if(peers_.begin(), peers_.end(), [&](const PeerView& p) {
+            return p.adapter == adapter && p.device_id == id;
+        });
+    }
+    bool end_session(const std::string& adapter, const std::string& peer_id,
+                     const std::string& reason) {
+        auto it = std::find_if(sessions_.begin(), sessions_.end(), [&](const SessionView& s) {
+            return s.adapter == adapter && s.peer_id == peer_id;
+        });
+        if (it == sessions_.end()) return false;
+        SessionView v = *it;
+        sessions_.erase(it);
+        v.state = "invalidated";
+        v.reason = reason;
+        if (listener_.session_invalidated) listener_.session_invalidated(v);
+        return true;
+    }
+
+    std::vector<AdapterView> adapters_;
+    std::vector<PeerView> peers_;
+    std::vector<SessionView> sessions_;
+    std::vector<PendingApproval> approvals_;
+};
+
+}  // namespace br::test
