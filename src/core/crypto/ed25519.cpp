@@ -19,27 +19,20 @@ Ed25519KeyPair Ed25519KeyPair::from_seed(ByteView seed) {
     Ed25519Public pub{};
     SecretBytes sk(crypto_sign_SECRETKEYBYTES);
     crypto_sign_seed_keypair(pub.data(), sk.data(), seed.data());
-    return Ed25519KeyPair(SecretBytes(seed), pub);
+    return Ed25519KeyPair(std::move(sk), pub);
 }
 
 Ed25519Signature Ed25519KeyPair::sign(ByteView message) const {
     if (wiped()) throw std::logic_error("signing with a wiped key");
-    // libsodium signs with the 64-byte seed||public form; build it in guarded memory.
-    SecretBytes sk(crypto_sign_SECRETKEYBYTES);
-    Ed25519Public pub{};
-    crypto_sign_seed_keypair(pub.data(), sk.data(), seed_.data());
     Ed25519Signature sig{};
-    crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), sk.data());
+    crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), secret_.data());
     return sig;
 }
 
 SecretBytes Ed25519KeyPair::x25519_secret() const {
     if (wiped()) throw std::logic_error("deriving from a wiped key");
-    SecretBytes sk(crypto_sign_SECRETKEYBYTES);
-    Ed25519Public pub{};
-    crypto_sign_seed_keypair(pub.data(), sk.data(), seed_.data());
     SecretBytes x(crypto_scalarmult_curve25519_BYTES);
-    crypto_sign_ed25519_sk_to_curve25519(x.data(), sk.data());
+    crypto_sign_ed25519_sk_to_curve25519(x.data(), secret_.data());
     return x;
 }
 

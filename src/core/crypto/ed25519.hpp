@@ -25,8 +25,8 @@ class Ed25519KeyPair {
     static Ed25519KeyPair from_seed(ByteView seed);
 
     const Ed25519Public& public_key() const { return public_; }
-    ByteView seed() const { return seed_.view(); }
-    bool wiped() const { return seed_.empty(); }
+    ByteView seed() const { return secret_.view().first(wiped() ? 0 : kEd25519SeedLen); }
+    bool wiped() const { return secret_.empty(); }
 
     // Standard Ed25519 (crypto_sign_detached).  Must not be called once wiped.
     Ed25519Signature sign(ByteView message) const;
@@ -35,12 +35,14 @@ class Ed25519KeyPair {
     // crypto_sign_ed25519_sk_to_curve25519), used as the Noise static key.
     SecretBytes x25519_secret() const;
 
-    void wipe() { seed_.wipe(); }
+    void wipe() { secret_.wipe(); }
 
   private:
-    Ed25519KeyPair(SecretBytes seed, const Ed25519Public& pub)
-        : seed_(std::move(seed)), public_(pub) {}
-    SecretBytes seed_;
+    Ed25519KeyPair(SecretBytes secret, const Ed25519Public& pub)
+        : secret_(std::move(secret)), public_(pub) {}
+    // libsodium's 64-byte form, seed || public key: kept whole so signing
+    // does not re-derive it each time.
+    SecretBytes secret_;
     Ed25519Public public_{};
 };
 

@@ -1,5 +1,7 @@
 #include "core/crypto/secret.hpp"
 
+#include "core/crypto/secret_arena.hpp"
+
 #include <sodium.h>
 
 #include <cstdlib>
@@ -16,9 +18,16 @@ void crypto_init() {
 
 SecretBytes::SecretBytes(std::size_t size) : size_(size) {
     crypto_init();
-    ptr_ = static_cast<std::uint8_t*>(sodium_malloc(size == 0 ? 1 : size));
+    // Small secrets (every key and seed) come from the guarded arena;
+    // anything larger gets its own guard pages.
+    ptr_ = arena_allocate(size);
+    if (ptr_) {
+        arena_ = true;
+        return;
+    }
+    ptr_ = static_cast<std::uint8_t*>(sodium_malloc(size));
     if (!ptr_) throw std::bad_alloc();
-    sodium_memzero(ptr_, size == 0 ? 1 : size);
+    sodium_memzero(ptr_, size);
 }
 
 SecretBytes::SecretBytes(ByteView init) : SecretBytes(init.size()) {
@@ -30,13 +39,16 @@ SecretBytes::~SecretBytes() {
 }
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept
-    : ptr_(std::exchange(other.ptr_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    : ptr_(std::exchange(other.ptr_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      arena_(std::exchange(other.arena_, false)) {}
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
     if (this != &other) {
         wipe();
         ptr_ = std::exchange(other.ptr_, nullptr);
         size_ = std::exchange(other.size_, 0);
+        arena_ = std::exchange(other.arena_, false);
     }
     return *this;
 }
@@ -47,11 +59,15 @@ SecretBytes SecretBytes::clone() const {
 
 void SecretBytes::wipe() {
     if (ptr_) {
-        // sodium_free zeroes the region before unmapping it.
-        sodium_free(ptr_);
+        // Both zero the bytes before anything else can reuse them.
+        if (arena_)
+            arena_release(ptr_);
+        else
+            sodium_free(ptr_);
         ptr_ = nullptr;
     }
     size_ = 0;
+    arena_ = false;
 }
 
 bool ct_equal(ByteView a, ByteView b) {

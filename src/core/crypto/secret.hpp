@@ -1,7 +1,8 @@
 // Secret<N>: N bytes of key material in libsodium guarded memory.
 //
-// sodium_malloc places the bytes between guard pages, locks them out of swap
-// and fills them with garbage until written; sodium_free zeroes them.  Every
+// The bytes live in libsodium guarded memory (locked out of swap, fenced by
+// guard pages; small secrets share guarded regions, see secret_arena.hpp)
+// and are zeroed the moment they are released.  Every
 // key, seed and shared secret in the core lives in one of these so that
 // invalidation is a single wipe() and nothing lingers in freed heap memory.
 // Move-only: a secret has exactly one owner.
@@ -46,6 +47,7 @@ class SecretBytes {
   private:
     std::uint8_t* ptr_ = nullptr;
     std::size_t size_ = 0;
+    bool arena_ = false;  // from secret_arena (small) or its own sodium_malloc
 };
 
 // Constant-time equality for secrets and authenticators (sodium_memcmp).

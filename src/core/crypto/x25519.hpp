@@ -30,7 +30,8 @@ struct X25519KeyPair {
     static X25519KeyPair from_secret(ByteView secret);
 
     // An independent copy (fresh guarded memory for the secret).
-    X25519KeyPair clone() const { return from_secret(secret.view()); }
+    // An independent copy; the public key is copied, not recomputed.
+    X25519KeyPair clone() const { return X25519KeyPair{secret.clone(), pub}; }
 };
 
 // X25519(secret, their_public).  nullopt when either length is not 32 or the

@@ -152,7 +152,7 @@ Step Initiator::fail(Failure f) {
     send_.reset();
     recv_.reset();
     Step s;
-    s.failure = std::move(f);
+    s.failure = f;
     return s;
 }
 
@@ -343,7 +343,7 @@ Step Responder::fail(Failure f, std::optional<AbortReason> tell_peer) {
     recv_.reset();
     Step s;
     if (tell_peer) s.send.push_back(abort_message(*tell_peer));
-    s.failure = std::move(f);
+    s.failure = f;
     return s;
 }
 
