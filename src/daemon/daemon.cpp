@@ -46,8 +46,14 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
     ch.fragment = [this](std::uint64_t link, ByteView f) { core_.link_fragment(link, f); };
     ch.lost = [this](const std::string& device, const std::string& why) {
         core_.link_lost(device, why);
-        const auto* d = watch_->device(device);
-        if (d && d->connected) disconnect(device);  // no session, no service
+        // The socket usually hangs up just before Connected=false arrives; only
+        // a link that stays up without our sockets is disconnected (no
+        // session, no service).
+        loop_.add_timer(std::chrono::seconds(2), [this, device] {
+            const auto* d = watch_->device(device);
+            if (d && d->connected && !client_->active(device) && !core_.has_link(device))
+                disconnect(device);
+        });
     };
     client_ = std::make_unique<bluez::GattClient>(pool_, loop_, std::move(ch));
 }

@@ -19,8 +19,8 @@ LinkSession::LinkSession(std::uint64_t id, AdapterState& adapter, std::string de
 bool LinkSession::start(std::optional<handshake::DeviceId> peer) {
     if (role_ != Role::Initiator || failed_) return false;
     peer_ = peer;
-    auto now = adapter_.now();
-    adapter_.book.set_now(now);
+    auto now = adapter_.handshake_now();
+    adapter_.book.set_now(adapter_.now());
     initiator_ = std::make_unique<handshake::Initiator>(adapter_.identity, peer, adapter_.book,
                                                         adapter_.replay, settings_, now);
     rx_.reset();
@@ -49,8 +49,8 @@ void LinkSession::on_fragment(ByteView fragment) {
     // Responder: a new handshake starts with a message while none is in
     // progress (the first one, or the central's resume for a rekey).
     if (!responder_ || responder_->state() == handshake::Responder::State::Done) {
-        auto now = adapter_.now();
-        adapter_.book.set_now(now);
+        auto now = adapter_.handshake_now();
+        adapter_.book.set_now(adapter_.now());
         responder_ = std::make_unique<handshake::Responder>(adapter_.identity, adapter_.book,
                                                             adapter_.replay, settings_, now);
         handshaking_ = true;
