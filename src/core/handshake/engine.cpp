@@ -70,6 +70,15 @@ Session make_session(Kind kind, cert::Role role, const Ed25519Public& own_id,
 
 }  // namespace
 
+// not_before and the validity window of the certificates we mint (Settings).
+static std::uint32_t minted_not_before(std::uint32_t now, const Settings& s) {
+    return now > s.clock_skew_seconds ? now - s.clock_skew_seconds : 0;
+}
+static std::uint32_t minted_validity(std::uint32_t now, const Settings& s) {
+    const std::uint64_t v = std::uint64_t{s.validity_seconds} + (now - minted_not_before(now, s));
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, cert::kMaxValiditySeconds));
+}
+
 const char* to_string(Kind k) {
     return k == Kind::Pair ? "pair" : "resume";
 }
@@ -237,7 +246,8 @@ Step Initiator::on_pair2(const Message& m) {
     new_seed_ = ratchet::first_seed(h, ids);
     chosen_epoch_ = 0;
     auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Initiator, *new_seed_, 1, h,
-                                       now_, settings_.validity_seconds);
+                                       minted_not_before(now_, settings_),
+                                       minted_validity(now_, settings_));
     if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
     own_.emplace(std::move(*own));
     auto cert_msg = seal_certificate(*send_, *own_, h, *peer_);
@@ -270,7 +280,8 @@ Step Initiator::on_resume2(const Message& m) {
     chosen_epoch_ = m.epoch;
     new_seed_ = ratchet::next_seed(seed->seed.view(), h, ids);
     auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Initiator, *new_seed_,
-                                       m.epoch + 1, h, now_, settings_.validity_seconds);
+                                       m.epoch + 1, h, minted_not_before(now_, settings_),
+                                       minted_validity(now_, settings_));
     if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
     own_.emplace(std::move(*own));
     state_ = State::AwaitPeerCert;
@@ -412,7 +423,8 @@ Step Responder::on_pair3(const Message& m) {
     new_seed_ = ratchet::first_seed(h, ids);
     new_epoch_ = 1;
     auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Responder, *new_seed_, 1, h,
-                                       now_, settings_.validity_seconds);
+                                       minted_not_before(now_, settings_),
+                                       minted_validity(now_, settings_));
     if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
     own_.emplace(std::move(*own));
     handshake_hash_ = h;
@@ -464,7 +476,8 @@ Step Responder::on_resume1(const Message& m) {
     new_seed_ = ratchet::next_seed(seed->seed.view(), h, ids);
     held_->wipe();
     auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Responder, *new_seed_,
-                                       new_epoch_, h, now_, settings_.validity_seconds);
+                                       new_epoch_, h, minted_not_before(now_, settings_),
+                                       minted_validity(now_, settings_));
     if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
     own_.emplace(std::move(*own));
     handshake_hash_ = h;

@@ -67,6 +67,10 @@ struct Step {
 
 struct Settings {
     std::uint32_t validity_seconds = 3600;
+    // Two devices never read the same clock: certificates are minted with
+    // not_before this far in the past, so a peer whose clock is up to this
+    // much behind ours still finds them valid (as TLS CAs backdate).
+    std::uint32_t clock_skew_seconds = 300;
 };
 
 class Initiator {

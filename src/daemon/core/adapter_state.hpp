@@ -54,19 +54,11 @@ struct AdapterState {
     }
     std::uint32_t now() const { return static_cast<std::uint32_t>(clock.now()); }
 
-    // The time handed to the handshake engine.  The engine (core/handshake,
-    // as of 6f42ee1) mints its certificate with not_before = now and checks
-    // the peer's with the same now, so the two sides' values must be
-    // *equal*: any skew between the two clocks, or a second boundary
-    // between the initiator's start and the responder's first message, makes
-    // the peer certificate NotYetValid (seen on the testbed: a resume failed
-    // that way).  Until the engine backdates not_before or tolerates skew,
-    // both daemons use the wall time rounded down to a kHandshakeTimeGrid
-    // grid: equal unless a grid boundary falls between the two readings
-    // (about (skew + latency) / 60 of handshakes), and never later than the
-    // real time, so certificates are at most 59 s backdated.
-    static constexpr std::uint32_t kHandshakeTimeGrid = 60;
-    std::uint32_t handshake_now() const { return now() / kHandshakeTimeGrid * kHandshakeTimeGrid; }
+    // The time handed to the handshake engine: the last-known-good wall
+    // time.  The two devices' clocks differ; the engine tolerates that by
+    // minting certificates with not_before backdated by
+    // handshake::Settings::clock_skew_seconds.
+    std::uint32_t handshake_now() const { return now(); }
 };
 
 }  // namespace br::daemon

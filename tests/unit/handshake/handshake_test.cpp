@@ -44,6 +44,31 @@ TEST(Handshake, PairsThenResumesWithFreshCertificatesEachEpoch) {
     EXPECT_EQ(a.book.disk[b.id()][1].epoch, 6u);
 }
 
+// The two devices read different clocks.  Within the skew allowance
+// (Settings::clock_skew_seconds, 300 s) either may be ahead; beyond it the
+// certificates of the side that is ahead are not yet valid for the other.
+TEST(Handshake, ClocksWithinTheSkewAllowanceAgree) {
+    for (std::int64_t skew : {-299, -1, 1, 299}) {
+        Device a, b;
+        const auto now_b = static_cast<std::uint32_t>(kNow + skew);
+        auto p = connect(a, b, true, nullptr, kNow, now_b);
+        ASSERT_TRUE(p.a && p.b) << "skew " << skew;
+        auto r = connect(a, b, true, nullptr, kNow, now_b);
+        ASSERT_TRUE(r.a && r.b) << "skew " << skew << ": " << (r.a_fail ? r.a_fail->describe() : "")
+                                << (r.b_fail ? r.b_fail->describe() : "");
+    }
+}
+
+TEST(Handshake, ClocksBeyondTheSkewAllowanceAreRefused) {
+    Device a, b;
+    // B's clock is 400 s ahead: its certificate starts 100 s in A's future.
+    auto r = connect(a, b, true, nullptr, kNow, kNow + 400);
+    EXPECT_FALSE(r.a);
+    ASSERT_TRUE(r.a_fail);
+    EXPECT_EQ(r.a_fail->error, Error::Certificate);
+    EXPECT_EQ(*r.a_fail->cert_error, cert::CertError::NotYetValid);
+}
+
 TEST(Handshake, InvalidatedSessionRefusesUse) {
     Device a, b;
     auto r = connect(a, b);

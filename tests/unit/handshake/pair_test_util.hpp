@@ -28,12 +28,12 @@ struct Outcome {
 // change a message in flight or return false to drop it and end the link.
 inline Outcome connect(Device& a, Device& b, bool approve = true,
                        std::function<bool(int, bool, Bytes&)> tamper = nullptr,
-                       std::uint32_t now = kNow) {
+                       std::uint32_t now = kNow, std::uint32_t now_b = 0) {
     Outcome out;
     std::optional<handshake::DeviceId> known;
     if (a.book.disk.count(b.id())) known = b.id();
     handshake::Initiator ini(a.identity, known, a.book, a.replay, {}, now);
-    handshake::Responder res(b.identity, b.book, b.replay, {}, now);
+    handshake::Responder res(b.identity, b.book, b.replay, {}, now_b ? now_b : now);
     struct InFlight {
         bool from_a;
         Bytes bytes;
