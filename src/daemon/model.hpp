@@ -19,7 +19,7 @@ struct AdapterView {
     std::string address;    // "AA:BB:CC:DD:EE:FF"
     std::string device_id;  // this adapter's identity, base64url (43 chars)
     bool powered = false;
-    std::string role;                 // "peripheral", "central" or "both"
+    std::string role;  // "peripheral", "central" or "both"
     bool pairing_window_open = false;
     std::uint32_t pairing_window_remaining = 0;  // seconds
 };
@@ -30,7 +30,7 @@ struct PeerView {
     std::string id_hex;     // lowercase hex (used in object paths)
     std::string address;    // last known BLE address, may be ""
     std::string alias;
-    std::string role;       // the peer's role: "central" or "peripheral"
+    std::string role;  // the peer's role: "central" or "peripheral"
     std::uint32_t epoch = 0;
     std::int64_t created_unix = 0;
     std::int64_t last_seen_unix = 0;
@@ -39,11 +39,11 @@ struct PeerView {
 
 struct SessionView {
     std::string adapter;
-    std::string peer_id;      // base64url
+    std::string peer_id;  // base64url
     std::string peer_id_hex;
     std::string address;
-    std::string kind;         // "pair" or "resume"
-    std::string role;         // our role: "initiator" or "responder"
+    std::string kind;  // "pair" or "resume"
+    std::string role;  // our role: "initiator" or "responder"
     std::uint32_t epoch = 0;
     std::uint32_t not_before = 0;
     std::uint32_t not_after = 0;
@@ -77,11 +77,13 @@ struct ApiResult {
     std::optional<T> value;
     std::optional<ApiFailure> failure;
     static ApiResult ok(T v) { return {std::move(v), std::nullopt}; }
-    static ApiResult fail(ApiError e, std::string m) { return {std::nullopt, ApiFailure{e, std::move(m)}}; }
+    static ApiResult fail(ApiError e, std::string m) {
+        return {std::nullopt, ApiFailure{e, std::move(m)}};
+    }
 };
 
 class Model {
-public:
+  public:
     virtual ~Model() = default;
 
     virtual std::vector<AdapterView> adapters() const = 0;
@@ -90,7 +92,8 @@ public:
     virtual std::vector<PendingApproval> pending_approvals() const = 0;
 
     // seconds == 0 closes the window.
-    virtual ApiResult<bool> set_pairing_window(const std::string& adapter, std::uint32_t seconds) = 0;
+    virtual ApiResult<bool> set_pairing_window(const std::string& adapter,
+                                               std::uint32_t seconds) = 0;
     virtual ApiResult<bool> forget_peer(const std::string& adapter, const std::string& peer_id) = 0;
     virtual ApiResult<bool> invalidate_session(const std::string& adapter,
                                                const std::string& peer_id) = 0;
@@ -113,7 +116,7 @@ public:
     };
     void set_listener(Listener l) { listener_ = std::move(l); }
 
-protected:
+  protected:
     Listener listener_;
 };
 
