@@ -1,0 +1,418 @@
+# -*- coding: utf-8 -*-
+'''A BlueZ 5.66 simulator for the bus tier (tests/bus/run).
+
+A python3-dbusmock template (run as
+`/usr/bin/python3 -m dbusmock --system --template tests/bus/bluez_sim.py
+[-p '{"adapter": "hci0"}']`) built on dbusmock's bluez5 template, with what
+the stock template lacks and blueratchetd needs:
+
+  AgentManager1   RegisterAgent/RequestDefaultAgent remember the caller's
+                  unique name, so the simulator can call the agent back like
+                  bluetoothd does (SimAgentCall).
+  GattManager1    RegisterApplication calls the application's
+                  GetManagedObjects before it replies and records the
+                  services and characteristics it found.
+  LEAdvertisingManager1  RegisterAdvertisement reads the advertisement's
+                  properties before it replies.
+  Device1         SimConnect/SimDisconnect change Connected (the property and
+                  a PropertiesChanged signal), Disconnect works.
+  A remote central over the daemon's GATT server: SimCentralSubscribe calls
+                  StartNotify on the daemon's tx, SimCentralWrite calls
+                  WriteValue on its rx with {"device": <path>, "mtu": q,
+                  "type": "command"} as bluetoothd does, SimCentralRead
+                  returns what the daemon notified on tx since the last read.
+  SimEvents       the org.blueratchet Manager1 signals seen, with the
+                  CLOCK_MONOTONIC time they arrived (for latency figures).
+
+Control methods are on org.bluez.Mock at /, next to the stock ones.
+Every time is time.monotonic() (CLOCK_MONOTONIC, comparable between
+processes).  Every registration and every agent call is answered
+asynchronously: the daemon calls back into us before it replies.
+'''
+
+import time
+
+import dbus
+import dbus.service
+
+# The stock template: its D-Bus methods (AddAdapter, AddDevice, ...) become
+# ours, since AddTemplate picks every decorated method of this module.
+from dbusmock.templates.bluez5 import *  # noqa: F401,F403 pylint: disable=wildcard-import
+from dbusmock.templates import bluez5
+from dbusmock import mockobject
+
+BUS_NAME = 'org.bluez'
+MAIN_OBJ = '/'
+SYSTEM_BUS = True
+IS_OBJECT_MANAGER = True
+
+MOCK = 'org.bluez.Mock'
+GATT_MANAGER = 'org.bluez.GattManager1'
+ADV_MANAGER = 'org.bluez.LEAdvertisingManager1'
+GATT_SERVICE = 'org.bluez.GattService1'
+GATT_CHRC = 'org.bluez.GattCharacteristic1'
+ADVERTISEMENT = 'org.bluez.LEAdvertisement1'
+AGENT = 'org.bluez.Agent1'
+PROPS = 'org.freedesktop.DBus.Properties'
+OBJMGR = 'org.freedesktop.DBus.ObjectManager'
+BR_MANAGER = 'org.blueratchet.Manager1'
+
+RX_UUID = '6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a1'
+TX_UUID = '6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a2'
+
+
+class Sim:  # pylint: disable=too-few-public-methods
+    '''The simulator's state, one per process (one bluetoothd).'''
+
+    def __init__(self):
+        self.bus = None
+        self.ready = 0.0          # monotonic time the adapter of the parameters was up
+        self.agent = None         # (sender, path, capability)
+        self.default_agent = None
+        self.registrations = []   # (kind, adapter, detail, t)
+        self.apps = {}            # adapter path -> {'sender', 'root', 'rx', 'tx', 'service'}
+        self.advs = {}            # adapter path -> (sender, path, props)
+        self.calls = {}           # id -> [status, detail]
+        self.next_call = 1
+        self.notified = []        # values the daemon notified on a registered tx
+        self.write_errors = []
+        self.events = []          # (member, args..., t) of org.blueratchet signals
+
+
+SIM = Sim()
+
+
+def _record(kind, adapter, detail):
+    SIM.registrations.append((kind, str(adapter), detail, time.monotonic()))
+
+
+def _add_real_method(obj, iface, fn):
+    '''Exports a dbus-python method (with sender_keyword/async_callbacks,
+    which dbusmock's AddMethod cannot do) on a dbusmock object.'''
+    # pylint: disable=protected-access
+    obj.methods.setdefault(iface, {})[fn.__name__] = (
+        fn._dbus_in_signature, fn._dbus_out_signature, '', fn)
+
+
+# --- AgentManager1 -----------------------------------------------------------
+
+@dbus.service.method(bluez5.AGENT_MANAGER_IFACE, in_signature='os', out_signature='',
+                     sender_keyword='sender')
+def RegisterAgent(_manager, agent_path, capability, sender=None):
+    caps = ['DisplayOnly', 'DisplayYesNo', 'KeyboardOnly', 'NoInputNoOutput', 'KeyboardDisplay']
+    if capability not in caps:
+        raise dbus.exceptions.DBusException('Unsupported capability ' + capability,
+                                            name='org.bluez.Error.InvalidArguments')
+    if SIM.agent and SIM.agent[0] == sender:
+        raise dbus.exceptions.DBusException('Already registered',
+                                            name='org.bluez.Error.AlreadyExists')
+    SIM.agent = (str(sender), str(agent_path), str(capability))
+    if SIM.default_agent is None:
+        SIM.default_agent = SIM.agent
+    _record('agent', '', f'{sender} {agent_path} {capability}')
+
+
+@dbus.service.method(bluez5.AGENT_MANAGER_IFACE, in_signature='o', out_signature='',
+                     sender_keyword='sender')
+def RequestDefaultAgent(_manager, agent_path, sender=None):
+    if not SIM.agent or SIM.agent[0] != sender or SIM.agent[1] != agent_path:
+        raise dbus.exceptions.DBusException('Agent not registered',
+                                            name='org.bluez.Error.DoesNotExist')
+    SIM.default_agent = SIM.agent
+    _record('default-agent', '', f'{sender} {agent_path}')
+
+
+@dbus.service.method(bluez5.AGENT_MANAGER_IFACE, in_signature='o', out_signature='',
+                     sender_keyword='sender')
+def UnregisterAgent(_manager, agent_path, sender=None):
+    if not SIM.agent or SIM.agent[0] != sender or SIM.agent[1] != agent_path:
+        raise dbus.exceptions.DBusException('Agent not registered',
+                                            name='org.bluez.Error.DoesNotExist')
+    SIM.agent = None
+    SIM.default_agent = None
+
+
+# --- GattManager1 / LEAdvertisingManager1 ------------------------------------
+
+@dbus.service.method(GATT_MANAGER, in_signature='oa{sv}', out_signature='',
+                     sender_keyword='sender', path_keyword='adapter',
+                     async_callbacks=('ok', 'err'))
+def RegisterApplication(_adapter_obj, app, _options, sender=None, adapter=None, ok=None,
+                        err=None):
+    if adapter in SIM.apps and SIM.apps[adapter]['sender'] == sender:
+        err(dbus.exceptions.DBusException('Already Exists', name='org.bluez.Error.AlreadyExists'))
+        return
+    proxy = SIM.bus.get_object(sender, app, introspect=False)
+
+    def got(objects):
+        found = {'sender': str(sender), 'root': str(app), 'rx': None, 'tx': None,
+                 'service': None}
+        for path, ifaces in objects.items():
+            if GATT_SERVICE in ifaces:
+                found['service'] = str(ifaces[GATT_SERVICE].get('UUID', ''))
+            if GATT_CHRC in ifaces:
+                uuid = str(ifaces[GATT_CHRC].get('UUID', '')).lower()
+                if uuid == RX_UUID:
+                    found['rx'] = str(path)
+                elif uuid == TX_UUID:
+                    found['tx'] = str(path)
+        if not found['service']:
+            err(dbus.exceptions.DBusException('No object received',
+                                              name='org.bluez.Error.Failed'))
+            return
+        SIM.apps[adapter] = found
+        _record('application', adapter,
+                f"{sender} {app} service={found['service']} rx={found['rx']} tx={found['tx']}")
+        ok()
+
+    def failed(e):
+        err(dbus.exceptions.DBusException('GetManagedObjects failed: ' + str(e),
+                                          name='org.bluez.Error.Failed'))
+
+    proxy.GetManagedObjects(dbus_interface=OBJMGR, reply_handler=got, error_handler=failed,
+                            timeout=5)
+
+
+@dbus.service.method(GATT_MANAGER, in_signature='o', out_signature='', path_keyword='adapter')
+def UnregisterApplication(_adapter_obj, _app, adapter=None):
+    SIM.apps.pop(adapter, None)
+
+
+@dbus.service.method(ADV_MANAGER, in_signature='oa{sv}', out_signature='',
+                     sender_keyword='sender', path_keyword='adapter',
+                     async_callbacks=('ok', 'err'))
+def RegisterAdvertisement(_adapter_obj, adv, _options, sender=None, adapter=None, ok=None,
+                          err=None):
+    if adapter in SIM.advs and SIM.advs[adapter][0] == sender:
+        err(dbus.exceptions.DBusException('Already Exists', name='org.bluez.Error.AlreadyExists'))
+        return
+    proxy = SIM.bus.get_object(sender, adv, introspect=False)
+
+    def got(props):
+        if str(props.get('Type', '')) not in ('peripheral', 'broadcast'):
+            err(dbus.exceptions.DBusException('Invalid Type',
+                                              name='org.bluez.Error.InvalidArguments'))
+            return
+        SIM.advs[adapter] = (str(sender), str(adv), props)
+        uuids = ','.join(str(u) for u in props.get('ServiceUUIDs', []))
+        _record('advertisement', adapter, f"{sender} {adv} type={props.get('Type')} "
+                f"uuids={uuids} discoverable={bool(props.get('Discoverable', False))}")
+        ok()
+
+    def failed(e):
+        err(dbus.exceptions.DBusException('reading the advertisement failed: ' + str(e),
+                                          name='org.bluez.Error.Failed'))
+
+    proxy.GetAll(ADVERTISEMENT, dbus_interface=PROPS, reply_handler=got, error_handler=failed,
+                 timeout=5)
+
+
+@dbus.service.method(ADV_MANAGER, in_signature='o', out_signature='', path_keyword='adapter')
+def UnregisterAdvertisement(_adapter_obj, _adv, adapter=None):
+    SIM.advs.pop(adapter, None)
+
+
+# --- control: adapters and devices -------------------------------------------
+
+def _add_adapter(mock, name):
+    path = bluez5.AddAdapter(mock, name, 'blueratchet-bus-sim')
+    obj = mockobject.objects[path]
+    for fn in (RegisterApplication, UnregisterApplication):
+        _add_real_method(obj, GATT_MANAGER, fn)
+    for fn in (RegisterAdvertisement, UnregisterAdvertisement):
+        _add_real_method(obj, ADV_MANAGER, fn)
+    obj.AddProperties(ADV_MANAGER, {
+        'ActiveInstances': dbus.Byte(0, variant_level=1),
+        'SupportedInstances': dbus.Byte(5, variant_level=1),
+    })
+    return path
+
+
+@dbus.service.method(MOCK, in_signature='s', out_signature='s')
+def SimAddAdapter(self, name):
+    '''An adapter with GattManager1 and LEAdvertisingManager1.'''
+    return _add_adapter(self, name)
+
+
+def _set_connected(path, value):
+    dev = mockobject.objects[path]
+    dev.connected = value
+    dev.props[bluez5.DEVICE_IFACE]['Connected'] = dbus.Boolean(value, variant_level=1)
+    changed = {'Connected': dbus.Boolean(value, variant_level=1)}
+    if not value:
+        dev.props[bluez5.DEVICE_IFACE]['ServicesResolved'] = dbus.Boolean(False, variant_level=1)
+        changed['ServicesResolved'] = dbus.Boolean(False, variant_level=1)
+    t = time.monotonic()
+    dev.EmitSignal(PROPS, 'PropertiesChanged', 'sa{sv}as', [bluez5.DEVICE_IFACE, changed, []])
+    return t
+
+
+@dbus.service.method(MOCK, in_signature='o', out_signature='d')
+def SimConnect(_self, path):
+    '''An LE connection from the device: Connected=true.'''
+    return _set_connected(str(path), True)
+
+
+@dbus.service.method(MOCK, in_signature='o', out_signature='d')
+def SimDisconnect(_self, path):
+    '''The link dropped: Connected=false.  Returns when the signal was sent.'''
+    return _set_connected(str(path), False)
+
+
+@dbus.service.method(MOCK, in_signature='o', out_signature='b')
+def SimIsConnected(_self, path):
+    return bool(mockobject.objects[str(path)].connected)
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='a(sssd)')
+def SimRegistrations(_self):
+    return dbus.Array(SIM.registrations, signature='(sssd)')
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='d')
+def SimReadyTime(_self):
+    return SIM.ready
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='(sss)')
+def SimAgent(_self):
+    return SIM.default_agent or ('', '', '')
+
+
+# --- control: calling the agent ----------------------------------------------
+
+_AGENT_SIGS = {
+    'RequestConfirmation': ('ou', ''),
+    'RequestAuthorization': ('o', ''),
+    'RequestPasskey': ('o', 'u'),
+    'RequestPinCode': ('o', 's'),
+    'DisplayPinCode': ('os', ''),
+    'DisplayPasskey': ('ouq', ''),
+    'AuthorizeService': ('os', ''),
+    'Cancel': ('', ''),
+    'Release': ('', ''),
+}
+
+
+@dbus.service.method(MOCK, in_signature='sav', out_signature='u')
+def SimAgentCall(_self, method, args):
+    '''Calls the default agent like bluetoothd does; returns a call id for
+    SimAgentResult.  The call runs asynchronously (the agent may defer).'''
+    if not SIM.default_agent:
+        raise dbus.exceptions.DBusException('no agent registered', name=MOCK + '.NoAgent')
+    sig = _AGENT_SIGS[str(method)][0]
+    call = SIM.next_call
+    SIM.next_call += 1
+    SIM.calls[call] = ['pending', '', time.monotonic(), 0.0]
+    sender, path, _ = SIM.default_agent
+    proxy = SIM.bus.get_object(sender, path, introspect=False)
+
+    def done(*ret):
+        SIM.calls[call][0] = 'ok'
+        SIM.calls[call][1] = ' '.join(str(r) for r in ret)
+        SIM.calls[call][3] = time.monotonic()
+
+    def failed(e):
+        SIM.calls[call][0] = 'error'
+        SIM.calls[call][1] = f'{e.get_dbus_name()}: {e.get_dbus_message()}'
+        SIM.calls[call][3] = time.monotonic()
+
+    proxy.get_dbus_method(str(method), AGENT)(*args, signature=sig, reply_handler=done,
+                                              error_handler=failed, timeout=60)
+    return dbus.UInt32(call)
+
+
+@dbus.service.method(MOCK, in_signature='u', out_signature='ssdd')
+def SimAgentResult(_self, call):
+    '''(status, detail, sent, answered): status pending | ok | error.'''
+    status, detail, sent, answered = SIM.calls[int(call)]
+    return (status, detail, sent, answered)
+
+
+# --- control: a remote central over the daemon's GATT server -----------------
+
+def _app(adapter):
+    app = SIM.apps.get(str(adapter))
+    if not app or not app['rx'] or not app['tx']:
+        raise dbus.exceptions.DBusException('no application registered on ' + str(adapter),
+                                            name=MOCK + '.NoApplication')
+    return app
+
+
+@dbus.service.method(MOCK, in_signature='o', out_signature='')
+def SimCentralSubscribe(_self, adapter):
+    '''A central subscribed to tx: StartNotify on the daemon's characteristic.'''
+    app = _app(adapter)
+    SIM.bus.call_blocking(app['sender'], app['tx'], GATT_CHRC, 'StartNotify', '', [], timeout=5)
+
+
+@dbus.service.method(MOCK, in_signature='oayq', out_signature='')
+def SimCentralWrite(_self, device, value, mtu):
+    '''The central wrote `value` to rx (ATT Write Command), at ATT MTU `mtu`.'''
+    app = _app(str(device).rsplit('/', 1)[0])
+    options = dbus.Dictionary({
+        'device': dbus.ObjectPath(device),
+        'mtu': dbus.UInt16(mtu),
+        'link': dbus.String('LE'),
+        'type': dbus.String('command'),
+        'offset': dbus.UInt16(0),
+    }, signature='sv')
+
+    def failed(e):
+        SIM.write_errors.append(f'{e.get_dbus_name()}: {e.get_dbus_message()}')
+
+    SIM.bus.call_async(app['sender'], app['rx'], GATT_CHRC, 'WriteValue', 'aya{sv}',
+                       [dbus.ByteArray(bytes(value)), options], lambda *_: None, failed)
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='aay')
+def SimCentralRead(_self):
+    '''Values notified on tx since the last read, in order.'''
+    out = dbus.Array([dbus.ByteArray(v) for v in SIM.notified], signature='ay')
+    SIM.notified = []
+    return out
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='as')
+def SimWriteErrors(_self):
+    return dbus.Array(SIM.write_errors, signature='s')
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='a(ssssd)')
+def SimEvents(_self):
+    '''org.blueratchet signals seen: (member, peer_id, kind-or-reason, epoch-or-"", t).'''
+    return dbus.Array(SIM.events, signature='(ssssd)')
+
+
+def _on_tx(_iface, changed, _invalidated, path=None, sender=None):
+    for app in SIM.apps.values():
+        if app['tx'] == path and app['sender'] == sender and 'Value' in changed:
+            SIM.notified.append(bytes(changed['Value']))
+
+
+def _on_manager_signal(*args, member=None):
+    t = time.monotonic()
+    if member == 'SessionMinted':
+        _session, _adapter, peer, kind, epoch = args[:5]
+        SIM.events.append((member, str(peer), str(kind), str(int(epoch)), t))
+    elif member == 'SessionInvalidated':
+        _session, _adapter, peer, reason = args[:4]
+        SIM.events.append((member, str(peer), str(reason), '', t))
+
+
+def load(mock, parameters):
+    bluez5.load(mock, parameters)
+    SIM.bus = mock.bus_name.get_bus()
+    manager = mockobject.objects['/org/bluez']
+    for fn in (RegisterAgent, RequestDefaultAgent, UnregisterAgent):
+        _add_real_method(manager, bluez5.AGENT_MANAGER_IFACE, fn)
+    SIM.bus.add_signal_receiver(_on_tx, signal_name='PropertiesChanged', dbus_interface=PROPS,
+                                arg0=GATT_CHRC, path_keyword='path', sender_keyword='sender')
+    SIM.bus.add_signal_receiver(_on_manager_signal, dbus_interface=BR_MANAGER,
+                                member_keyword='member')
+    if parameters and parameters.get('adapter'):
+        # dbusmock registers the main object only after load(); the stock
+        # AddAdapter needs it for InterfacesAdded.
+        mockobject.objects.setdefault('/', mock)
+        _add_adapter(mock, str(parameters['adapter']))
+    SIM.ready = time.monotonic()

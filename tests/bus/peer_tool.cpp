@@ -1,0 +1,180 @@
+// br-bus-peer: the remote central of the bus tier (tests/bus/run).
+//
+// It is the protocol side of a phone or gateway that connects to
+// blueratchetd's GATT server: the real core (handshake::Initiator, the frame
+// layer, the store in its own state directory), driven line by line over
+// stdin/stdout so the BlueZ simulator can carry its fragments:
+//
+//   in:  pair MTU           start a first contact (Noise XX)
+//        resume MTU         start a resume with the one peripheral we know
+//        recv HEX           one ATT value the peripheral notified
+//        garbage MTU        a well-framed message that is not a handshake message
+//        quit
+//   out: frag HEX           one ATT value to write to the peripheral's rx
+//        done KIND EPOCH FINGERPRINT SHORT_CODE PEER_ID NOT_AFTER
+//        fail REASON
+//        error REASON       (a bad command)
+//        end                after every command: nothing more until the next one
+//
+// Options: --state DIR (required), --validity SECONDS (of the certificates we
+// mint; the session's not_after is the earlier of both sides', so a short one
+// makes the daemon's session expire soon), --clock-offset SECONDS.
+#include <sodium.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/frame/frame.hpp"
+#include "core/handshake/engine.hpp"
+#include "core/handshake/store_peer_book.hpp"
+#include "core/store/peer_store.hpp"
+#include "core/store/state.hpp"
+
+using namespace br;
+
+namespace {
+
+std::string b64url(ByteView v) {
+    std::string out(sodium_base64_ENCODED_LEN(v.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                    '\0');
+    sodium_bin2base64(out.data(), out.size(), v.data(), v.size(),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(std::char_traits<char>::length(out.c_str()));
+    return out;
+}
+
+struct Peer {
+    store::AdapterDir dir;
+    Ed25519KeyPair identity;
+    store::PeerStore store;
+    handshake::StorePeerBook book;
+    cert::ReplayCache replay;
+    Peer(store::AdapterDir d, Ed25519KeyPair id, store::PeerStore s)
+        : dir(std::move(d)), identity(std::move(id)), store(std::move(s)), book(store) {}
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string state;
+    std::uint32_t validity = 3600;
+    long offset = 0;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--state" && i + 1 < argc) {
+            state = argv[++i];
+        } else if (a == "--validity" && i + 1 < argc) {
+            validity = static_cast<std::uint32_t>(std::strtoul(argv[++i], nullptr, 10));
+        } else if (a == "--clock-offset" && i + 1 < argc) {
+            offset = std::strtol(argv[++i], nullptr, 10);
+        } else {
+            std::cerr << "usage: br-bus-peer --state DIR [--validity S] [--clock-offset S]\n";
+            return 2;
+        }
+    }
+    if (state.empty() || sodium_init() < 0) return 2;
+    auto now = [offset] { return static_cast<std::uint32_t>(std::time(nullptr) + offset); };
+
+    auto dir = store::AdapterDir::open(state, "central");
+    if (!dir) {
+        std::cerr << "br-bus-peer: " << dir.error().message() << "\n";
+        return 1;
+    }
+    auto id = store::load_or_create_identity(*dir, now());
+    auto st = store::PeerStore::open(*dir);
+    if (!id || !st) {
+        std::cerr << "br-bus-peer: cannot open the store in " << state << "\n";
+        return 1;
+    }
+    Peer me(std::move(*dir), std::move(*id), std::move(*st));
+    std::cerr << "br-bus-peer: identity " << b64url(me.identity.public_key()) << "\n";
+
+    handshake::Settings settings{validity};
+    std::unique_ptr<handshake::Initiator> ini;
+    frame::Reassembler rx;
+    std::size_t mtu = 23;
+
+    auto send_step = [&](const handshake::Step& step) {
+        for (const auto& m : step.send) {
+            auto frags = frame::fragment(m, mtu);
+            if (!frags) {
+                std::cout << "fail frame " << frame::to_string(frags.error()) << "\n";
+                return;
+            }
+            for (const auto& f : *frags) std::cout << "frag " << to_hex(f) << "\n";
+        }
+        if (step.failure) {
+            std::cout << "fail " << step.failure->describe() << "\n";
+            ini.reset();
+            return;
+        }
+        if (step.done && ini) {
+            auto s = ini->take_session();
+            if (!s) {
+                std::cout << "fail done without a session\n";
+                return;
+            }
+            std::cout << "done " << handshake::to_string(s->kind) << " " << s->epoch << " "
+                      << to_hex(s->fingerprint) << " " << s->short_code << " " << b64url(s->peer_id)
+                      << " " << s->not_after() << "\n";
+            ini.reset();
+        }
+    };
+
+    std::string line;
+    while (std::getline(std::cin, line)) {
+        auto sp = line.find(' ');
+        std::string cmd = line.substr(0, sp);
+        std::string arg = sp == std::string::npos ? "" : line.substr(sp + 1);
+        if (cmd == "quit") break;
+        if (cmd == "pair" || cmd == "resume" || cmd == "garbage") {
+            mtu = arg.empty() ? 23 : std::strtoul(arg.c_str(), nullptr, 10);
+            rx.reset();
+            std::optional<handshake::DeviceId> peer;
+            if (cmd == "resume") {
+                for (const auto& [pid, info] : me.store.peers())
+                    if (info.role == store::PeerRole::Responder) peer = pid;
+                if (!peer) {
+                    std::cout << "error no peripheral stored to resume with\nend" << std::endl;
+                    continue;
+                }
+            }
+            if (cmd == "garbage") {
+                Bytes junk(40, 0xee);
+                handshake::Step step;
+                step.send.push_back(junk);
+                send_step(step);
+            } else {
+                me.book.set_now(now());
+                ini = std::make_unique<handshake::Initiator>(me.identity, peer, me.book, me.replay,
+                                                             settings, now());
+                send_step(ini->start());
+            }
+        } else if (cmd == "recv") {
+            auto bytes = from_hex(arg);
+            if (!bytes) {
+                std::cout << "error bad hex\n";
+            } else {
+                auto msg = rx.feed(*bytes);
+                if (!msg) {
+                    std::cout << "fail frame " << frame::to_string(msg.error()) << "\n";
+                    ini.reset();
+                } else if (msg->has_value()) {
+                    if (!ini) {
+                        std::cout << "error a message with no handshake running\n";
+                    } else {
+                        send_step(ini->receive(**msg));
+                    }
+                }
+            }
+        } else {
+            std::cout << "error unknown command " << cmd << "\n";
+        }
+        std::cout << "end" << std::endl;
+    }
+    return 0;
+}
