@@ -9,7 +9,7 @@
 namespace br {
 namespace {
 
-constexpr std::size_t kRegionBytes = 64 * 1024;
+constexpr std::size_t kRegionBytes = std::size_t{64} * 1024;
 constexpr std::size_t kSlotsPerRegion = kRegionBytes / kArenaSlot;
 
 struct Arena {
