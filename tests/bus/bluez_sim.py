@@ -77,6 +77,7 @@ class Sim:  # pylint: disable=too-few-public-methods
         self.notified = []        # values the daemon notified on a registered tx
         self.write_errors = []
         self.events = []          # (member, args..., t) of org.blueratchet signals
+        self.probe = ['none', '']
 
 
 SIM = Sim()
@@ -259,6 +260,30 @@ def SimDisconnect(_self, path):
     return _set_connected(str(path), False)
 
 
+@dbus.service.method(MOCK, in_signature='oso', out_signature='d')
+def SimDisconnectThenProbe(_self, path, dest, probe):
+    '''Connected=false, then (on the same connection, so the receiver sees it
+    after the signal) Properties.GetAll(org.blueratchet.Session1) on `probe`
+    at `dest`.  The answer is kept for SimProbeResult.'''
+    t = _set_connected(str(path), False)
+    SIM.probe = ['pending', '']
+
+    def done(props):
+        SIM.probe = ['ok', f"State={props.get('State', '?')}"]
+
+    def failed(e):
+        SIM.probe = ['error', f'{e.get_dbus_name()}: {e.get_dbus_message()}']
+
+    SIM.bus.call_async(str(dest), str(probe), PROPS, 'GetAll', 's', ['org.blueratchet.Session1'],
+                       done, failed)
+    return t
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='ss')
+def SimProbeResult(_self):
+    return tuple(SIM.probe)
+
+
 @dbus.service.method(MOCK, in_signature='o', out_signature='b')
 def SimIsConnected(_self, path):
     return bool(mockobject.objects[str(path)].connected)
@@ -378,10 +403,11 @@ def SimWriteErrors(_self):
     return dbus.Array(SIM.write_errors, signature='s')
 
 
-@dbus.service.method(MOCK, in_signature='', out_signature='a(ssssd)')
+@dbus.service.method(MOCK, in_signature='', out_signature='a(sssssd)')
 def SimEvents(_self):
-    '''org.blueratchet signals seen: (member, peer_id, kind-or-reason, epoch-or-"", t).'''
-    return dbus.Array(SIM.events, signature='(ssssd)')
+    '''org.blueratchet signals seen: (member, peer_id, kind-or-reason,
+    epoch-or-"", fingerprint-or-"", t).'''
+    return dbus.Array(SIM.events, signature='(sssssd)')
 
 
 def _on_tx(_iface, changed, _invalidated, path=None, sender=None):
@@ -393,11 +419,11 @@ def _on_tx(_iface, changed, _invalidated, path=None, sender=None):
 def _on_manager_signal(*args, member=None):
     t = time.monotonic()
     if member == 'SessionMinted':
-        _session, _adapter, peer, kind, epoch = args[:5]
-        SIM.events.append((member, str(peer), str(kind), str(int(epoch)), t))
+        _session, _adapter, peer, kind, epoch, fingerprint = args[:6]
+        SIM.events.append((member, str(peer), str(kind), str(int(epoch)), str(fingerprint), t))
     elif member == 'SessionInvalidated':
         _session, _adapter, peer, reason = args[:4]
-        SIM.events.append((member, str(peer), str(reason), '', t))
+        SIM.events.append((member, str(peer), str(reason), '', '', t))
 
 
 def load(mock, parameters):
