@@ -166,7 +166,11 @@ struct Api::Impl {
     std::vector<std::unique_ptr<SessionObject>> retired;
     std::map<std::string, SessionView> deferred_mints;
     bool flush_scheduled = false;
-    bool populating = false;  // no SessionMinted for sessions that predate us
+    // While the constructor publishes what the model already holds, no
+    // InterfacesAdded/SessionMinted: nobody can be watching objects that did
+    // not exist, and a store of 10k peers would mean a burst of 10k signals.
+    // Clients read the tree with GetManagedObjects when the name appears.
+    bool populating = false;
 
     // Declared last: destroyed first, cancelling its pending calls (whose
     // callbacks point into this Impl).
@@ -477,14 +481,16 @@ void Api::Impl::on_adapters_changed() {
         auto obj = std::make_unique<AdapterObject>(*this, *v);
         auto* raw = obj.get();
         adapters.emplace(name, std::move(obj));
-        quietly("adapter added", [&] { raw->emitInterfacesAddedSignal(); });
+        if (!populating) quietly("adapter added", [&] { raw->emitInterfacesAddedSignal(); });
     }
     std::vector<std::string> paths;
     for (const auto& [name, obj] : adapters) paths.push_back(Api::adapter_path(name));
     if (paths != manager->published_adapters) {
         manager->published_adapters = std::move(paths);
-        manager->emitPropertiesChangedSignal(org::blueratchet::Manager1_adaptor::INTERFACE_NAME,
-                                             {"Adapters"});
+        if (!populating) {
+            manager->emitPropertiesChangedSignal(org::blueratchet::Manager1_adaptor::INTERFACE_NAME,
+                                                 {"Adapters"});
+        }
     }
 }
 
@@ -498,7 +504,7 @@ void Api::Impl::on_peer(const PeerView& v) {
     auto obj = std::make_unique<PeerObject>(*this, v, path);
     auto* raw = obj.get();
     peers.emplace(path, std::move(obj));
-    raw->emitInterfacesAddedSignal();
+    if (!populating) quietly("peer added", [&] { raw->emitInterfacesAddedSignal(); });
 }
 
 void Api::Impl::on_peer_removed(const std::string& adapter, const std::string& id_hex) {
@@ -526,8 +532,8 @@ void Api::Impl::on_session_minted(const SessionView& v) {
     auto obj = std::make_unique<SessionObject>(*this, v, path);
     auto* raw = obj.get();
     sessions.emplace(path, std::move(obj));
-    quietly("session added", [&] { raw->emitInterfacesAddedSignal(); });
     if (populating) return;
+    quietly("session added", [&] { raw->emitInterfacesAddedSignal(); });
     manager->emitSessionMinted(path, v.adapter, v.peer_id, v.kind, v.epoch, v.fingerprint,
                                v.short_code);
 }
