@@ -5,8 +5,8 @@
 // maintains, across dropped messages and crashes at any point, is that the
 // two sides' holdings always share one (epoch, seed) pair, so the next resume
 // can always agree on a pre-shared key.  docs/PROTOCOL.md section 6 walks
-// through every crash point; tests/unit/ratchet/ checks it with random
-// schedules of drops and restarts, and docs/ratchet.pml model-checks it.
+// through every crash point; tests/unit/handshake/ checks it with random
+// schedules of drops and restarts, and tests/model/ratchet.pml model-checks it.
 //
 // The transitions, named as in the model:
 //   initiator:  OFFER     send the epochs held (holdings unchanged)
