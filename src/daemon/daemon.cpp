@@ -114,7 +114,8 @@ void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
                 auto* srv = servers_.at(adapter_path).get();
                 core_.server_fragment(adapter_path, device, address, f, mtu,
                                       [srv](ByteView frag) { return srv->notify(frag); });
-            });
+            },
+            [this] { return watch_->owner(); });
     }
     auto& adv = advs_[a.path];
     if (!adv) adv = std::make_unique<bluez::Advertisement>(conn_, pool_, a.path, a.name);

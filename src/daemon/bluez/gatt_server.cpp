@@ -9,12 +9,14 @@ const char* kNotPermitted = "org.bluez.Error.NotPermitted";
 }
 
 GattServer::GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string adapter_path,
-                       std::string adapter_name, WriteHook on_write)
+                       std::string adapter_name, WriteHook on_write,
+                       std::function<std::string()> bluez_owner)
     : conn_(conn),
       pool_(pool),
       adapter_path_(std::move(adapter_path)),
       adapter_name_(std::move(adapter_name)),
-      on_write_(std::move(on_write)) {
+      on_write_(std::move(on_write)),
+      bluez_owner_(std::move(bluez_owner)) {
     root_ = app_path(adapter_name_);
     service_ = root_ + "/service0";
     rx_ = service_ + "/rx";
@@ -52,6 +54,12 @@ GattServer::GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string ad
         .onInterface(kGattChrc)
         .withInputParamNames("value", "options")
         .implementedAs([this](const std::vector<std::uint8_t>& value, const Properties& options) {
+            // Only bluetoothd carries a central's writes: anyone else could
+            // mint the session the agent gate waits for.
+            if (!from_bluez(*rx_obj_)) {
+                log::warning("gatt rx write from a caller that is not org.bluez: refused");
+                throw sdbus::Error(kNotPermitted, "not from org.bluez");
+            }
             // Errors are the peer's problem, never an exception into sd-bus.
             guarded("WriteValue", [&] {
                 auto device = prop<sdbus::ObjectPath>(options, "device");
@@ -84,14 +92,22 @@ GattServer::GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string ad
             throw sdbus::Error(kNotPermitted, "tx only notifies");
         });
     tx_obj_->registerMethod("StartNotify").onInterface(kGattChrc).implementedAs([this] {
+        if (!from_bluez(*tx_obj_)) throw sdbus::Error(kNotPermitted, "not from org.bluez");
         notifying_ = true;
         log::debug("gatt tx notifications on adapter=", adapter_name_);
     });
     tx_obj_->registerMethod("StopNotify").onInterface(kGattChrc).implementedAs([this] {
+        if (!from_bluez(*tx_obj_)) throw sdbus::Error(kNotPermitted, "not from org.bluez");
         notifying_ = false;
         log::debug("gatt tx notifications off adapter=", adapter_name_);
     });
     tx_obj_->finishRegistration();
+}
+
+bool GattServer::from_bluez(sdbus::IObject& obj) const {
+    const auto* msg = obj.getCurrentlyProcessedMessage();
+    std::string owner = bluez_owner_ ? bluez_owner_() : std::string();
+    return msg && !owner.empty() && msg->getSender() == owner;
 }
 
 bool GattServer::notify(ByteView fragment) {

@@ -33,8 +33,11 @@ class GattServer {
     using WriteHook =
         std::function<void(const std::string& device, ByteView fragment, std::size_t mtu)>;
 
+    // `bluez_owner` gives org.bluez's current unique name ("" if none): rx
+    // writes and tx subscriptions from anyone else are refused (NotPermitted).
     GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string adapter_path,
-               std::string adapter_name, WriteHook on_write);
+               std::string adapter_name, WriteHook on_write,
+               std::function<std::string()> bluez_owner);
 
     void register_with_bluez();
     bool registered() const { return registered_; }
@@ -43,12 +46,15 @@ class GattServer {
     bool notify(ByteView fragment);
 
   private:
+    bool from_bluez(sdbus::IObject& obj) const;
+
     sdbus::IConnection& conn_;
     ProxyPool& pool_;
     std::string adapter_path_;
     std::string adapter_name_;
     std::string root_, service_, rx_, tx_;
     WriteHook on_write_;
+    std::function<std::string()> bluez_owner_;
     std::unique_ptr<sdbus::IObject> app_, service_obj_, rx_obj_, tx_obj_;
     bool notifying_ = false;
     bool registered_ = false;
