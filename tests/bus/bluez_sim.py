@@ -66,7 +66,7 @@ class Sim:  # pylint: disable=too-few-public-methods
 
     def __init__(self):
         self.bus = None
-        self.ready = 0.0          # monotonic time the adapter of the parameters was up
+        self.ready = 0.0          # monotonic time the (last) adapter was up
         self.agent = None         # (sender, path, capability)
         self.default_agent = None
         self.registrations = []   # (kind, adapter, detail, t)
@@ -231,8 +231,11 @@ def _add_adapter(mock, name):
 
 @dbus.service.method(MOCK, in_signature='s', out_signature='s')
 def SimAddAdapter(self, name):
-    '''An adapter with GattManager1 and LEAdvertisingManager1.'''
-    return _add_adapter(self, name)
+    '''An adapter with GattManager1 and LEAdvertisingManager1 (SimReadyTime
+    becomes the time it appeared).'''
+    path = _add_adapter(self, name)
+    SIM.ready = time.monotonic()
+    return path
 
 
 def _set_connected(path, value):
