@@ -199,7 +199,7 @@ LinkSession* DaemonCore::make_link(AdapterState& a, const std::string& device_pa
         on_session(l, std::move(s));
     };
     hooks.on_failure = [this](LinkSession& l, const std::string& why) { on_link_failure(l, why); };
-    hooks.approve = [this](LinkSession& l, const std::string& code) {
+    hooks.approve = [](LinkSession& l, const std::string& code) {
         bool open = l.adapter().window_open();
         std::string who = l.peer() ? id_text(*l.peer()) : std::string("?");
         if (open) {
