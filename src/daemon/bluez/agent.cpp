@@ -102,7 +102,7 @@ Agent::Agent(sdbus::IConnection& conn, ProxyPool& pool, const Config& config, Ho
     o.registerMethod("AuthorizeService")
         .onInterface(kAgent)
         .withInputParamNames("device", "uuid")
-        .implementedAs([this](const sdbus::ObjectPath& device, const std::string& uuid) {
+        .implementedAs([](const sdbus::ObjectPath& device, const std::string& uuid) {
             answer("AuthorizeService", [&] {
                 log::info("agent AuthorizeService device=", device, " uuid=", uuid, ": rejected");
                 reject("blueratchet authorizes no services");
