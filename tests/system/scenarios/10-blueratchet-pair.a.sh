@@ -1,13 +1,35 @@
 # 10-blueratchet-pair, host A (central): blueratchetd on both hosts, A's
-# daemon is the default agent (bluetoothctl runs with `agent off`).
+# daemon is the default agent (bluetoothctl runs with `agent off`).  Both
+# daemons run with [Session] Validity = 90, OnExpiry = rekey.
 #  1. connect: A's daemon runs the pairing handshake over B's GATT service;
 #     both daemons log a minted session (epoch 1) with the same fingerprint
-#     and short code;
-#  2. disconnect: both invalidate it (reason=LinkLost);
-#  3. reconnect: a resume, epoch 2, the same fingerprint on both sides;
+#     and short code; `blueratchetctl sessions --json` lists exactly that one
+#     live session on each side; each side exports its certificate, the
+#     peer's certificate and its session key (`blueratchetctl export`); each
+#     certificate passes `openssl verify -CAfile c.pem c.pem`; A's exported
+#     peer certificate is B's own and vice versa; mutual TLS 1.3 between
+#     s_server (B's files) and s_client (A's files), each trusting exactly
+#     the peer's exported certificate, succeeds (over loopback in guest A:
+#     the guests have no IP network; /br is shared);
+#  2. disconnect: both invalidate it (reason=LinkLost); both list no session;
+#     every export is refused on both sides;
+#  3. reconnect: a resume, epoch 2, the same fingerprint on both sides, all
+#     four certificates differ from epoch 1's; mTLS with epoch 2's files
+#     succeeds; A's stale epoch 1 certificate/key against B's epoch 2 server,
+#     and a client still trusting B's epoch 1 certificate, are refused;
 #  4. LE pairing (`pair`): both agents' RequestConfirmation is answered from
-#     the live blueratchet session; Paired: yes.
+#     the live blueratchet session; Paired: yes;
+#  5. expiry with OnExpiry=rekey: 90 s after epoch 2 was minted, A's daemon
+#     rekeys over the live link: epoch 3 (kind=resume) on both sides, A's
+#     epoch 2 invalidated with reason=Expired, the link never dropped (one
+#     HCI Disconnect Complete in A's btmon: step 2's);
+#  6. disconnect: epoch 3 invalidated on both sides.
+# Stage `br-pair` = bluetoothctl connect to both sides' certificates minted
+# (tests/system/run prints it beside 01-pair-plain's `pair`).  The lines
+# written with `narrate` are the story ./scripts/demo prints.
+# guest-timeout: 420
 source "$BR_REPO/tests/system/scenarios/lib-blueratchetd.sh"
+BR_SESSION_CONF=$'Validity = 90\nOnExpiry = rekey'
 br_daemon_up
 
 B=$(wait_peer addr 180)
@@ -15,45 +37,141 @@ btctl_start
 btctl "agent off"
 btctl_expect "Agent unregistered" 10
 wait_peer advertising 120 >/dev/null
+narrate "Host B (peripheral, $B) runs blueratchetd: its pairing window is open (--pairing-window 600) and it advertises the blueratchet GATT service."
+narrate "Host A (central, $BR_ADDR) runs blueratchetd too, as BlueZ's default agent. Both run with [Session] Validity = 90, OnExpiry = rekey."
 
 stage_mark
 scan_for "$B" 30
 stage discover
+narrate "A scans with bluetoothctl and sees B."
 
 # 1. First contact: pairing handshake.
+t_connect=$(now)
 btctl "connect $B"
+narrate "A: bluetoothctl connect $B  (A's daemon runs the blueratchet pairing handshake over B's GATT service)"
 wait_for 30 "Connected: yes for $B" dev_is "$B" Connected
 stage connect
 wait_for 40 "A's daemon to mint a session with $B (epoch 1)" \
     br_minted "$B" 1
 stage handshake
 line=$(br_minted "$B" 1)
+fp1=$(br_fp_code "$line")
 log "A: $line"
-signal minted1 "$(br_fp_code "$line")"
-[ "$(wait_peer minted1 60)" = "$(br_fp_code "$line")" ] \
-    || fail "B minted another fingerprint/short code: $(wait_peer minted1 1) vs $(br_fp_code "$line")"
-log "both sides: $(br_fp_code "$line")"
+signal minted1 "$fp1"
+[ "$(wait_peer minted1 60)" = "$fp1" ] \
+    || fail "B minted another fingerprint/short code: $(wait_peer minted1 1) vs $fp1"
+stage br-pair "$(awk -v a="$t_connect" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')"
+log "both sides: $fp1"
+narrate "Both sides minted session epoch 1 (kind=pair), $(tail -n1 "$BR_OUT/timings" | cut -d' ' -f2) s after connect:"
+narrate "    A: $(fp_text "$fp1")"
+narrate "    B: $(fp_text "$(wait_peer minted1 1)")   (they match; the users compare the 6-digit short codes)"
+
+br_expect_session "$B" 1 "$fp1"
+br_export "$B" "$BR_OUT/epoch1"
+signal exported1
+wait_peer exported1 60 >/dev/null
+PB=/br/hostB
+br_expect_peer_certs() {  # br_expect_peer_certs EPOCH: A's peer.pem is B's cert.pem and vice versa
+    cmp -s "$BR_OUT/epoch$1/peer.pem" "$PB/epoch$1/cert.pem" \
+        || fail "epoch $1: A's exported peer certificate is not the certificate B exported as its own"
+    cmp -s "$PB/epoch$1/peer.pem" "$BR_OUT/epoch$1/cert.pem" \
+        || fail "epoch $1: B's exported peer certificate is not the certificate A exported as its own"
+    openssl verify -CAfile "$PB/epoch$1/cert.pem" "$PB/epoch$1/cert.pem" > /dev/null 2>&1 \
+        || fail "epoch $1: openssl verify refused B's certificate"
+}
+br_expect_peer_certs 1
+narrate "blueratchetctl sessions --json lists that one live session on each side; blueratchetctl export wrote each side's certificate, the peer's certificate and the session key."
+narrate "openssl verify -CAfile cert.pem cert.pem: A's and B's certificates OK (self-signed Ed25519); A's copy of B's certificate is byte for byte B's own, and vice versa."
+narrate "B's epoch 1 certificate (openssl x509 -noout -text, excerpt):"
+openssl x509 -in "$PB/epoch1/cert.pem" -noout -text \
+    | grep -E 'Serial Number|Signature Algorithm|Issuer:|Not Before|Not After|Subject:|Public Key Algorithm' \
+    | sed 's/^ *//' | awk '!seen[$0]++' | narrate_block
+openssl x509 -in "$PB/epoch1/cert.pem" -noout -ext extendedKeyUsage 2>/dev/null | tail -n +2 \
+    | sed 's/^ */EKU: /' | narrate_block
+
+if ! br_mtls epoch1 "$PB/epoch1" "$PB/epoch1/peer.pem" "$BR_OUT/epoch1" "$BR_OUT/epoch1/peer.pem"; then
+    fail "mTLS with epoch 1's exported credentials failed: $(br_tls_why epoch1) (see tls/epoch1.*)"
+fi
+proto=$(grep -m1 -E '^(New|Reused), TLS' "$BR_OUT/tls/epoch1.client" || true)
+log "mTLS epoch 1: $proto; $(grep -m1 'Verification' "$BR_OUT/tls/epoch1.client")"
+narrate "mutual TLS: openssl s_server with B's certificate and key, trusting only B's copy of A's certificate,"
+narrate "    and s_client with A's, trusting only A's copy of B's certificate: handshake OK ($proto), both verified, data through."
+
+stage api-export-tls
 
 # 2. Link loss invalidates.
 btctl "disconnect $B"
+narrate "A: bluetoothctl disconnect $B  (the link is dropped)"
 wait_for 30 "Connected: no for $B" dev_not "$B" Connected
 wait_for 5 "A's daemon to invalidate the epoch 1 session" br_invalidated "$B" 1
 log "A: $(br_invalidated "$B" 1)"
+br_expect_no_session
+br_export_refused "$B"
 signal disconnected
 wait_peer invalidated1 30 >/dev/null
 stage invalidate
+narrate "Both sessions invalidated (reason LinkLost): blueratchetctl sessions lists nothing on either side,"
+narrate "    and export of the certificate, the peer certificate or the key is refused on both:"
+narrate "    $BR_EXPORT_REFUSED"
 
 # 3. Reconnect: a resume, epoch 2.
 btctl "connect $B"
+narrate "A: bluetoothctl connect $B  (reconnect: a one-round-trip resume)"
 wait_for 30 "Connected: yes for $B (again)" dev_is "$B" Connected
 wait_for 40 "A's daemon to mint a resumed session with $B (epoch 2)" br_minted "$B" 2
 stage resume
 line2=$(br_minted "$B" 2)
+fp2=$(br_fp_code "$line2")
 log "A: $line2"
 echo "$line2" | grep -q "kind=resume" || fail "the second session is not a resume: $line2"
-signal minted2 "$(br_fp_code "$line2")"
-[ "$(wait_peer minted2 60)" = "$(br_fp_code "$line2")" ] || fail "B minted another epoch 2 fingerprint"
-[ "$(br_fp_code "$line2")" != "$(br_fp_code "$line")" ] || fail "epoch 2 has epoch 1's fingerprint"
+signal minted2 "$fp2"
+[ "$(wait_peer minted2 60)" = "$fp2" ] || fail "B minted another epoch 2 fingerprint"
+[ "$fp2" != "$fp1" ] || fail "epoch 2 has epoch 1's fingerprint"
+br_expect_session "$B" 2 "$fp2"
+br_export "$B" "$BR_OUT/epoch2"
+wait_peer exported2 60 >/dev/null
+br_expect_peer_certs 2
+for f in "$BR_OUT/epoch2/cert.pem" "$PB/epoch2/cert.pem"; do
+    for old in "$BR_OUT/epoch1/cert.pem" "$PB/epoch1/cert.pem"; do
+        if cmp -s "$f" "$old"; then fail "epoch 2's certificate $f equals the earlier $old"; fi
+    done
+done
+if cmp -s "$BR_OUT/epoch2/key.pem" "$BR_OUT/epoch1/key.pem"; then fail "A's epoch 2 key equals epoch 1's"; fi
+if cmp -s "$PB/epoch2/key.pem" "$PB/epoch1/key.pem"; then fail "B's epoch 2 key equals epoch 1's"; fi
+narrate "Both sides minted epoch 2 (kind=resume): $(fp_text "$fp2") on both;"
+narrate "    both certificates and both keys are new: each differs from every earlier one."
+narrate "B's epoch 2 certificate: $(openssl x509 -in "$PB/epoch2/cert.pem" -noout -serial -startdate -enddate | tr '\n' ' ')"
+if ! br_mtls epoch2 "$PB/epoch2" "$PB/epoch2/peer.pem" "$BR_OUT/epoch2" "$BR_OUT/epoch2/peer.pem"; then
+    fail "mTLS with epoch 2's exported credentials failed: $(br_tls_why epoch2)"
+fi
+stage api-export-tls2
+narrate "mutual TLS with epoch 2's exported files: OK."
+if br_mtls stale-client "$PB/epoch2" "$PB/epoch2/peer.pem" "$BR_OUT/epoch1" "$BR_OUT/epoch1/peer.pem"; then
+    fail "B's epoch 2 server accepted A's stale epoch 1 certificate and key"
+fi
+why_client=$(br_tls_why stale-client)
+log "stale epoch 1 client vs epoch 2 server: refused: $why_client"
+if br_mtls stale-trust "$PB/epoch2" "$PB/epoch2/peer.pem" "$BR_OUT/epoch2" "$BR_OUT/epoch1/peer.pem"; then
+    fail "a client trusting B's epoch 1 certificate accepted B's epoch 2 server"
+fi
+why_trust=$(br_tls_why stale-trust)
+log "client trusting B's epoch 1 certificate vs epoch 2 server: refused: $why_trust"
+narrate "Stale files are refused: A's epoch 1 certificate+key against B's epoch 2 server (trusting A's epoch 2 certificate): refused ($why_client);"
+narrate "    a client still trusting B's epoch 1 certificate against B's epoch 2 server: refused ($why_trust)."
+# Not a check, a fact worth knowing: TLS itself cannot see the link.  Copies
+# of epoch 1's files made before the drop still authenticate to each other
+# until their not_after; what blueratchet enforces is that the daemon wiped
+# the key and refuses exports, and that whoever pins the current epoch's
+# certificate refuses them.
+if br_mtls old-pair "$PB/epoch1" "$PB/epoch1/peer.pem" "$BR_OUT/epoch1" "$BR_OUT/epoch1/peer.pem"; then
+    log "NOTE: copies of epoch 1's files still handshake with each other (not_after $(openssl x509 -in "$BR_OUT/epoch1/cert.pem" -noout -enddate | cut -d= -f2)): TLS cannot see the link"
+    narrate "(Copies of epoch 1's files taken before the drop still handshake with each other until their not_after, 90 s after minting: TLS cannot see the link; the daemon wiped the key and refuses exports, and whoever pins the current epoch refuses them.)"
+else
+    log "copies of epoch 1's files no longer handshake with each other: $(br_tls_why old-pair)"
+    narrate "(Copies of epoch 1's files taken before the drop no longer handshake even with each other: $(br_tls_why old-pair | sed 's/^verify error:num=[0-9]*://'), their not_after was 90 s after minting."
+    narrate " Before that they would: TLS cannot see the link. What blueratchet enforces is that the daemon wiped the key and refuses exports, and that whoever pins the current epoch refuses them.)"
+fi
+stage tls-stale
 
 # 4. LE pairing over the live session: the agents confirm from it.
 btctl "pair $B"
@@ -63,9 +181,35 @@ stage pair
 wait_for 10 "Paired: yes for $B" dev_is "$B" Paired
 grep -E "pairing confirmed|agent Request" "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /' || true
 signal paired
+narrate "A: bluetoothctl pair $B  -> Pairing successful: both daemons' agents confirmed the LE pairing because a blueratchet session is live on this connection."
 
+# 5. Expiry, OnExpiry=rekey: a new epoch over the live link.
+narrate "Waiting for epoch 2 to expire (90 s after it was minted; the shortest allowed is 60, 90 leaves room for steps 1 and 3 on a loaded machine): OnExpiry = rekey..."
+stage_mark
+wait_for 150 "A's daemon to rekey: epoch 3 over the live link" br_minted "$B" 3
+stage rekey
+line3=$(br_minted "$B" 3)
+fp3=$(br_fp_code "$line3")
+log "A: $line3"
+echo "$line3" | grep -q "kind=resume" || fail "the rekeyed session is not a resume: $line3"
+[ "$(br_invalidated_any "$B" 2)" = Expired ] \
+    || fail "A's epoch 2 was invalidated with reason=$(br_invalidated_any "$B" 2), want Expired"
+grep -q "session expired adapter=$HCI .*: rekeying over the live link" "$BR_OUT/blueratchetd.log" \
+    || fail "A's daemon did not log the rekey over the live link"
+dev_is "$B" Connected || fail "the link to $B dropped at expiry (OnExpiry=rekey)"
+n=$(grep -c "HCI Event: Disconnect Complete" "$BR_OUT/btmon.log" || true)
+[ "$n" = 1 ] || fail "A's btmon shows $n Disconnect Complete events, want 1 (step 2's): the link dropped at the rekey"
+signal rekeyed "$fp3"
+[ "$(wait_peer rekeyed 60)" = "$fp3" ] || fail "B minted another epoch 3 fingerprint"
+br_expect_session "$B" 3 "$fp3"
+narrate "Epoch 2 expired (A: reason Expired, B: reason $(wait_peer b-epoch2-reason 5)); A's daemon rekeyed over the live link:"
+narrate "    epoch 3, $(fp_text "$fp3") on both; the link never dropped."
+
+# 6. Disconnect.
 btctl "disconnect $B"
 wait_for 30 "Connected: no for $B" dev_not "$B" Connected
-wait_for 5 "A's daemon to invalidate the epoch 2 session" br_invalidated "$B" 2
+wait_for 5 "A's daemon to invalidate the epoch 3 session" br_invalidated "$B" 3
+br_expect_no_session
+narrate "A: bluetoothctl disconnect $B: epoch 3 invalidated on both sides (reason LinkLost)."
 signal done
 wait_peer done 60 >/dev/null

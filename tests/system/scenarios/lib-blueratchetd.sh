@@ -9,11 +9,18 @@
 
 BR_DAEMON=${BR_DAEMON:-$BR_BUILD/src/daemon/blueratchetd}
 
+BR_CTL=${BR_CTL:-$BR_BUILD/src/ctl/blueratchetctl}
+
 # br_daemon_up: the BlueZ stack, the bus policy for org.blueratchet, then
 # blueratchetd (pairing window open, so first contacts are approved).
 br_daemon_up() {
     stack_up
-    [ -x "$BR_DAEMON" ] || fail "no daemon at $BR_DAEMON (build it: ninja -C \$BR_BUILD src/daemon/blueratchetd)"
+    br_daemon_start
+}
+
+# br_bus_policy: org.blueratchet's policy file in the guest's overlay, then
+# the bus re-reads its configuration.
+br_bus_policy() {
     if [ -f "$BR_REPO/dbus/org.blueratchet.conf" ]; then
         cp "$BR_REPO/dbus/org.blueratchet.conf" /etc/dbus-1/system.d/org.blueratchet.conf
     else
@@ -30,10 +37,15 @@ POLICY
     fi
     dbus-send --system --print-reply --dest=org.freedesktop.DBus / \
         org.freedesktop.DBus.ReloadConfig > /dev/null
-    cat > /tmp/br-main.conf <<'CONF'
-[Session]
-HandshakeTimeout = 20
-CONF
+}
+
+# br_daemon_start: (after stack_up) the bus policy, main.conf and the daemon.
+# BR_SESSION_CONF: extra lines for main.conf's [Session] section, e.g.
+# $'Validity = 60\nOnExpiry = rekey' (set before calling).
+br_daemon_start() {
+    [ -x "$BR_DAEMON" ] || fail "no daemon at $BR_DAEMON (build it: ninja -C \$BR_BUILD src/daemon/blueratchetd)"
+    br_bus_policy
+    printf '[Session]\nHandshakeTimeout = 20\n%s\n' "${BR_SESSION_CONF:-}" > /tmp/br-main.conf
     spawn blueratchetd "$BR_DAEMON" --config /tmp/br-main.conf --state-dir /tmp/br-state \
         --debug --pairing-window 600
     wait_for 20 "blueratchetd to register its agent" \
@@ -58,3 +70,129 @@ br_invalidated() {
 }
 # br_fp_code LINE: "fingerprint=<hex> short_code=<digits>"
 br_fp_code() { echo "$1" | grep -oE 'fingerprint=[0-9a-f]{64} short_code=[0-9]{6}'; }
+# fp_text "fingerprint=<hex> short_code=<digits>": "short code NNNNNN, fingerprint <hex>"
+fp_text() { echo "$1" | sed -E 's/fingerprint=([0-9a-f]+) short_code=([0-9]+)/short code \2, fingerprint \1/'; }
+
+# br_invalidated_any ADDR EPOCH: the reason epoch EPOCH was invalidated with
+# (status 1 if it was not).
+br_invalidated_any() {
+    grep -E "session invalidated adapter=$HCI .*address=$1 epoch=$2 " "$BR_OUT/blueratchetd.log" \
+        | tail -n1 | grep -oE 'reason=[A-Za-z]+' | cut -d= -f2 | grep .
+}
+
+# --- blueratchetctl ---------------------------------------------------------
+# br_ctl ARGS...: blueratchetctl, its output on stdout and (with the command)
+# in blueratchetctl.log; its exit status.
+br_ctl() {
+    local rc=0 out
+    out=$("$BR_CTL" "$@" 2>&1) || rc=$?
+    { echo "=== [$(now)] blueratchetctl $* (exit $rc)"; printf '%s\n' "$out"; } >> "$BR_OUT/blueratchetctl.log"
+    printf '%s\n' "$out"
+    return $rc
+}
+# br_sessions: one line per session `blueratchetctl sessions --json` lists:
+#   address epoch fingerprint short_code state kind
+br_sessions() {
+    local js
+    js=$(br_ctl --json sessions) || fail "blueratchetctl sessions --json failed: $js"
+    printf '%s' "$js" | /usr/bin/python3 -c '
+import json, sys
+for s in json.load(sys.stdin):
+    print(s["address"], s["epoch"], s["fingerprint"], s["short_code"], s["state"], s["kind"])'
+}
+# br_expect_session ADDR EPOCH "fingerprint=.. short_code=..": the API lists
+# exactly one session, live, with that peer, epoch, fingerprint and code.
+br_expect_session() {
+    local list want
+    list=$(br_sessions)
+    want="$1 $2 $(echo "$3" | sed -E 's/fingerprint=([0-9a-f]+) short_code=([0-9]+)/\1 \2/') live"
+    [ "$(printf '%s\n' "$list" | grep -c .)" = 1 ] \
+        || fail "blueratchetctl sessions lists $(printf '%s\n' "$list" | grep -c .) sessions, want 1: $list"
+    case $list in "$want "*) ;; *) fail "blueratchetctl sessions: '$list', want '$want ...'";; esac
+    log "blueratchetctl sessions --json: $list"
+}
+# br_expect_no_session: the API lists no session at all.
+br_expect_no_session() {
+    local list
+    list=$(br_sessions)
+    [ -z "$list" ] || fail "blueratchetctl sessions still lists: $list"
+    log "blueratchetctl sessions --json: [] (no session)"
+}
+# br_export ADDR DIR: the live session's certificate, the peer's certificate
+# and the session key, PEM, into DIR/cert.pem, DIR/peer.pem, DIR/key.pem.
+br_export() {
+    mkdir -p "$2"
+    br_ctl export "$1" --format pem --out "$2/cert.pem" > /dev/null \
+        || fail "blueratchetctl export $1 (certificate) failed: $(tail -n1 "$BR_OUT/blueratchetctl.log")"
+    br_ctl export "$1" --what peer-certificate --format pem --out "$2/peer.pem" > /dev/null \
+        || fail "blueratchetctl export $1 --what peer-certificate failed: $(tail -n1 "$BR_OUT/blueratchetctl.log")"
+    br_ctl export "$1" --what key --format pem --out "$2/key.pem" > /dev/null \
+        || fail "blueratchetctl export $1 --what key failed: $(tail -n1 "$BR_OUT/blueratchetctl.log")"
+    openssl verify -CAfile "$2/cert.pem" "$2/cert.pem" > /dev/null 2>&1 \
+        || fail "openssl verify -CAfile cert.pem cert.pem refused $2/cert.pem: $(openssl verify -CAfile "$2/cert.pem" "$2/cert.pem" 2>&1 | tr '\n' ' ')"
+    log "exported $2/{cert,peer,key}.pem; openssl verify: $(openssl verify -CAfile "$2/cert.pem" "$2/cert.pem" 2>&1)"
+}
+# br_export_refused ADDR: every export for ADDR fails now (no live session).
+br_export_refused() {
+    local what out
+    for what in certificate peer-certificate key; do
+        if out=$(br_ctl export "$1" --what "$what" --format pem); then
+            fail "blueratchetctl export $1 --what $what still worked after the link dropped"
+        fi
+        log "export $what refused: $out"
+        BR_EXPORT_REFUSED=$out
+    done
+}
+
+# --- mutual TLS over loopback with exported session credentials ----------
+# br_mtls NAME SERVER_DIR SERVER_TRUST CLIENT_DIR CLIENT_TRUST: OpenSSL's
+# s_server with SERVER_DIR/{cert,key}.pem trusting exactly SERVER_TRUST,
+# s_client with CLIENT_DIR/{cert,key}.pem trusting exactly CLIENT_TRUST;
+# TLS 1.3, both sides verify (-Verify 1, -verify_return_error).  Status 0 if
+# the handshake completed with both verified and data went through.
+# Transcripts in $BR_OUT/tls/NAME.{server,client}.
+BR_TLS_PORT=24400
+br_mtls() {
+    local name=$1 sdir=$2 strust=$3 cdir=$4 ctrust=$5 rc=0 spid i
+    mkdir -p "$BR_OUT/tls"
+    ip link set lo up 2>/dev/null || true
+    BR_TLS_PORT=$((BR_TLS_PORT + 1))
+    # s_server must keep its stdin open (EOF makes it quit): a fifo held by
+    # a sleep (the guests have no /dev/fd for process substitution).
+    rm -f "/tmp/br-tls-$name.in" && mkfifo "/tmp/br-tls-$name.in"
+    sleep 60 > "/tmp/br-tls-$name.in" &
+    local hold=$!
+    openssl s_server -tls1_3 -accept "127.0.0.1:$BR_TLS_PORT" -naccept 1 \
+        -cert "$sdir/cert.pem" -key "$sdir/key.pem" -CAfile "$strust" -Verify 1 \
+        -verify_return_error > "$BR_OUT/tls/$name.server" 2>&1 < "/tmp/br-tls-$name.in" &
+    spid=$!
+    local port_hex
+    port_hex=$(printf '%04X' "$BR_TLS_PORT")
+    for i in $(seq 1 150); do   # listening: state 0A in /proc/net/tcp
+        grep -qE "^ *[0-9]+: 0100007F:$port_hex 00000000:0000 0A" /proc/net/tcp && break
+        sleep 0.1
+    done
+    { echo "hello over blueratchet ($name)"; sleep 1; } | timeout 20 openssl s_client -tls1_3 \
+        -connect "127.0.0.1:$BR_TLS_PORT" -cert "$cdir/cert.pem" -key "$cdir/key.pem" \
+        -CAfile "$ctrust" -verify_return_error > "$BR_OUT/tls/$name.client" 2>&1 || rc=$?
+    kill "$spid" "$hold" 2>/dev/null || true
+    wait "$spid" "$hold" 2>/dev/null || true
+    rm -f "/tmp/br-tls-$name.in"
+    [ $rc -eq 0 ] && grep -q "Verification: OK" "$BR_OUT/tls/$name.client" \
+        && grep -q "hello over blueratchet ($name)" "$BR_OUT/tls/$name.server"
+}
+# br_tls_why NAME: the line that says why an attempt failed
+br_tls_why() {
+    grep -hiE 'alert|verify error|error:|unable|certificate' "$BR_OUT/tls/$1.client" "$BR_OUT/tls/$1.server" \
+        2>/dev/null | grep -viE '^(verify return|---|Server certificate|Acceptable|Client certificate types|Requested Signature|Shared Requested|Peer signing|Peer signature)' \
+        | head -n1 | cut -c1-160
+}
+
+# --- narration (scripts/demo prints it) ---------------------------------------
+# narrate MSG: a line of the story, in the transcript and in $BR_OUT/narration.
+narrate() {
+    log "NARRATE: $*"
+    printf '%s\n' "$*" >> "$BR_OUT/narration"
+}
+# narrate_block: stdin, indented, into the narration
+narrate_block() { sed 's/^/      /' >> "$BR_OUT/narration"; }
