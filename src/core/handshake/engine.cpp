@@ -68,6 +68,35 @@ Session make_session(Kind kind, cert::Role role, const Ed25519Public& own_id,
     return Session{kind, role, own_id, peer_id, peer.epoch, h, std::move(own), peer, fp, code};
 }
 
+// The peer's identity as a payload carries it: it must be an Ed25519 key
+// whose X25519 form is the Noise static key the handshake authenticated,
+// and not our own.
+Expected<DeviceId, Error> check_identity(ByteView id, const noise::HandshakeState& hs,
+                                         const Ed25519Public& own) {
+    if (id.size() != kEd25519PublicLen) return unexpected(Error::Decode);
+    DeviceId peer{};
+    std::copy(id.begin(), id.end(), peer.begin());
+    auto peer_x = ed25519_public_to_x25519(peer);
+    if (!peer_x || !hs.remote_static() || !ct_equal(*peer_x, *hs.remote_static()))
+        return unexpected(Error::IdentityMismatch);
+    if (peer == own) return unexpected(Error::SelfPairing);
+    return peer;
+}
+
+// A finished handshake's hash and transport ciphers, oriented for `role`.
+struct Finished {
+    Hash h;
+    noise::CipherState send, recv;
+};
+Expected<Finished, Failure> finish(noise::HandshakeState& hs, cert::Role role) {
+    const Hash h = hs.handshake_hash();
+    auto split = hs.split();
+    if (!split) return unexpected(Failure{Error::Noise, split.error(), {}, {}, {}});
+    if (role == cert::Role::Initiator)
+        return Finished{h, std::move(split->first), std::move(split->second)};
+    return Finished{h, std::move(split->second), std::move(split->first)};
+}
+
 }  // namespace
 
 // not_before and the validity window of the certificates we mint (Settings).
@@ -77,6 +106,19 @@ static std::uint32_t minted_not_before(std::uint32_t now, const Settings& s) {
 static std::uint32_t minted_validity(std::uint32_t now, const Settings& s) {
     const std::uint64_t v = std::uint64_t{s.validity_seconds} + (now - minted_not_before(now, s));
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, cert::kMaxValiditySeconds));
+}
+
+// Our certificate for the session epoch whose seed is `seed`.
+static Expected<cert::SessionCert, Failure> mint_own(const Ed25519KeyPair& identity,
+                                                     const DeviceId& peer, cert::Role role,
+                                                     const SecretBytes& seed, std::uint32_t epoch,
+                                                     const Hash& h, std::uint32_t now,
+                                                     const Settings& settings) {
+    auto own =
+        cert::SessionCert::mint(identity, peer, role, seed, epoch, h,
+                                minted_not_before(now, settings), minted_validity(now, settings));
+    if (!own) return unexpected(Failure{Error::Certificate, {}, own.error(), {}, {}});
+    return std::move(*own);
 }
 
 const char* to_string(Kind k) {
@@ -223,32 +265,26 @@ Step Initiator::receive(ByteView wire) {
 Step Initiator::on_pair2(const Message& m) {
     auto payload = hs_->read_message(m.body);
     if (!payload) return fail(Failure{Error::Noise, payload.error(), {}, {}, {}});
-    if (payload->size() != kEd25519PublicLen) return fail(Error::Decode);
-    DeviceId peer{};
-    std::copy(payload->begin(), payload->end(), peer.begin());
-    auto peer_x = ed25519_public_to_x25519(peer);
-    if (!peer_x || !hs_->remote_static() || !ct_equal(*peer_x, *hs_->remote_static()))
-        return fail(Error::IdentityMismatch);
-    if (peer == identity_.public_key()) return fail(Error::SelfPairing);
-    if (peer_ && peer != *peer_) return fail(Error::IdentityMismatch);
-    peer_ = peer;
+    auto peer = check_identity(*payload, *hs_, identity_.public_key());
+    if (!peer) return fail(peer.error());
+    if (peer_ && *peer != *peer_) return fail(Error::IdentityMismatch);
+    peer_ = *peer;
 
     auto pair3 = hs_->write_message(identity_.public_key());
     if (!pair3) return fail(Failure{Error::Noise, pair3.error(), {}, {}, {}});
-    const Hash h = hs_->handshake_hash();
-    auto split = hs_->split();
-    if (!split) return fail(Failure{Error::Noise, split.error(), {}, {}, {}});
-    send_.emplace(std::move(split->first));
-    recv_.emplace(std::move(split->second));
+    auto done = finish(*hs_, cert::Role::Initiator);
     hs_.reset();
+    if (!done) return fail(done.error());
+    const Hash h = done->h;
+    send_.emplace(std::move(done->send));
+    recv_.emplace(std::move(done->recv));
 
     const Bytes ids = ids_of(cert::Role::Initiator, identity_.public_key(), *peer_);
     new_seed_ = ratchet::first_seed(h, ids);
     chosen_epoch_ = 0;
-    auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Initiator, *new_seed_, 1, h,
-                                       minted_not_before(now_, settings_),
-                                       minted_validity(now_, settings_));
-    if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
+    auto own =
+        mint_own(identity_, *peer_, cert::Role::Initiator, *new_seed_, 1, h, now_, settings_);
+    if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     auto cert_msg = seal_certificate(*send_, *own_, h, *peer_);
     if (!cert_msg) return fail(cert_msg.error());
@@ -269,20 +305,19 @@ Step Initiator::on_resume2(const Message& m) {
     auto payload = hs_->read_message(m.body);
     if (!payload) return fail(Failure{Error::Noise, payload.error(), {}, {}, {}});
     if (!payload->empty()) return fail(Error::Decode);
-    const Hash h = hs_->handshake_hash();
-    auto split = hs_->split();
-    if (!split) return fail(Failure{Error::Noise, split.error(), {}, {}, {}});
-    send_.emplace(std::move(split->first));
-    recv_.emplace(std::move(split->second));
+    auto done = finish(*hs_, cert::Role::Initiator);
     hs_.reset();
+    if (!done) return fail(done.error());
+    const Hash h = done->h;
+    send_.emplace(std::move(done->send));
+    recv_.emplace(std::move(done->recv));
 
     const Bytes ids = ids_of(cert::Role::Initiator, identity_.public_key(), *peer_);
     chosen_epoch_ = m.epoch;
     new_seed_ = ratchet::next_seed(seed->seed.view(), h, ids);
-    auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Initiator, *new_seed_,
-                                       m.epoch + 1, h, minted_not_before(now_, settings_),
-                                       minted_validity(now_, settings_));
-    if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
+    auto own = mint_own(identity_, *peer_, cert::Role::Initiator, *new_seed_, m.epoch + 1, h, now_,
+                        settings_);
+    if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     state_ = State::AwaitPeerCert;
     handshake_hash_ = h;
@@ -403,29 +438,22 @@ Step Responder::on_pair3(const Message& m) {
     auto payload = hs_->read_message(m.body);
     if (!payload)
         return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
-    if (payload->size() != kEd25519PublicLen)
-        return fail(Error::Decode, AbortReason::ProtocolError);
-    DeviceId peer{};
-    std::copy(payload->begin(), payload->end(), peer.begin());
-    auto peer_x = ed25519_public_to_x25519(peer);
-    if (!peer_x || !hs_->remote_static() || !ct_equal(*peer_x, *hs_->remote_static()))
-        return fail(Error::IdentityMismatch, AbortReason::ProtocolError);
-    if (peer == identity_.public_key()) return fail(Error::SelfPairing, AbortReason::ProtocolError);
-    peer_ = peer;
-    const Hash h = hs_->handshake_hash();
-    auto split = hs_->split();
-    if (!split) return fail(Failure{Error::Noise, split.error(), {}, {}, {}});
-    recv_.emplace(std::move(split->first));
-    send_.emplace(std::move(split->second));
+    auto peer = check_identity(*payload, *hs_, identity_.public_key());
+    if (!peer) return fail(peer.error(), AbortReason::ProtocolError);
+    peer_ = *peer;
+    auto done = finish(*hs_, cert::Role::Responder);
     hs_.reset();
+    if (!done) return fail(done.error());
+    const Hash h = done->h;
+    send_.emplace(std::move(done->send));
+    recv_.emplace(std::move(done->recv));
 
     const Bytes ids = ids_of(cert::Role::Responder, identity_.public_key(), *peer_);
     new_seed_ = ratchet::first_seed(h, ids);
     new_epoch_ = 1;
-    auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Responder, *new_seed_, 1, h,
-                                       minted_not_before(now_, settings_),
-                                       minted_validity(now_, settings_));
-    if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
+    auto own =
+        mint_own(identity_, *peer_, cert::Role::Responder, *new_seed_, 1, h, now_, settings_);
+    if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     handshake_hash_ = h;
     state_ = State::AwaitInitiatorCert;
@@ -447,12 +475,9 @@ Step Responder::on_resume1(const Message& m) {
     auto offer = decode_offer(*payload);
     if (!offer)
         return fail(Failure{Error::Decode, {}, {}, offer.error(), {}}, AbortReason::ProtocolError);
-    auto peer_x = ed25519_public_to_x25519(offer->initiator_id);
-    if (!peer_x || !hs_->remote_static() || !ct_equal(*peer_x, *hs_->remote_static()))
-        return fail(Error::IdentityMismatch, AbortReason::ProtocolError);
-    if (offer->initiator_id == identity_.public_key())
-        return fail(Error::SelfPairing, AbortReason::ProtocolError);
-    peer_ = offer->initiator_id;
+    auto peer = check_identity(offer->initiator_id, *hs_, identity_.public_key());
+    if (!peer) return fail(peer.error(), AbortReason::ProtocolError);
+    peer_ = *peer;
 
     // CHOOSE: nothing here changes durable state, so a replayed RESUME_1 is harmless.
     held_ = book_.holdings(*peer_);
@@ -464,21 +489,20 @@ Step Responder::on_resume1(const Message& m) {
         return fail(Failure{Error::Noise, noise::Error::MissingKey, {}, {}, {}});
     auto out = hs_->write_message({});
     if (!out) return fail(Failure{Error::Noise, out.error(), {}, {}, {}});
-    const Hash h = hs_->handshake_hash();
-    auto split = hs_->split();
-    if (!split) return fail(Failure{Error::Noise, split.error(), {}, {}, {}});
-    recv_.emplace(std::move(split->first));
-    send_.emplace(std::move(split->second));
+    auto done = finish(*hs_, cert::Role::Responder);
     hs_.reset();
+    if (!done) return fail(done.error());
+    const Hash h = done->h;
+    send_.emplace(std::move(done->send));
+    recv_.emplace(std::move(done->recv));
 
     const Bytes ids = ids_of(cert::Role::Responder, identity_.public_key(), *peer_);
     new_epoch_ = *chosen + 1;
     new_seed_ = ratchet::next_seed(seed->seed.view(), h, ids);
     held_->wipe();
-    auto own = cert::SessionCert::mint(identity_, *peer_, cert::Role::Responder, *new_seed_,
-                                       new_epoch_, h, minted_not_before(now_, settings_),
-                                       minted_validity(now_, settings_));
-    if (!own) return fail(Failure{Error::Certificate, {}, own.error(), {}, {}});
+    auto own = mint_own(identity_, *peer_, cert::Role::Responder, *new_seed_, new_epoch_, h, now_,
+                        settings_);
+    if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     handshake_hash_ = h;
     auto cert_msg = seal_certificate(*send_, *own_, h, *peer_);
