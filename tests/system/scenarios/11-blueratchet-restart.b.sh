@@ -1,13 +1,28 @@
 # 11-blueratchet-restart, host B (peripheral); see the .a.sh.
 source "$BR_REPO/tests/system/scenarios/lib-blueratchetd.sh"
+BR_SESSION_CONF=$'Validity = 60\nOnExpiry = disconnect'
 br_daemon_up
 wait_for 20 "B's daemon to register its advertisement" \
     grep -q "registered advertisement adapter=$HCI" "$BR_OUT/blueratchetd.log"
 signal advertising
 A=$(wait_peer addr 180)
 
+# 0. A pairs without blueratchet: B's agent defers, then rejects.
+wait_peer refused 150 >/dev/null
+wait_for 30 "B's daemon to reject the pairing of $A" \
+    grep -q "pairing rejected device=$(dev_path "$A")" "$BR_OUT/blueratchetd.log"
+grep -E "pairing confirmation deferred|pairing rejected|handshake timeout|no session within" "$BR_OUT/blueratchetd.log" \
+    | sed 's/^/    B: /'
+grep -q "pairing confirmation deferred device=$(dev_path "$A")" "$BR_OUT/blueratchetd.log" \
+    || fail "B's agent did not defer A's RequestConfirmation"
+if br_minted "$A" 1 > /dev/null; then fail "B minted a session with a central that has no blueratchetd"; fi
+wait_for 30 "B to see $A disconnected" dev_not "$A" Connected
+if dev_is "$A" Paired; then fail "B has $A as Paired after rejecting it"; fi
+br_expect_no_session
+signal refused-checked
+
 # 1.
-fp=$(wait_peer paired 120)
+fp=$(wait_peer paired 180)
 wait_for 10 "B's daemon to mint a session with $A (epoch 1)" br_minted "$A" 1
 [ "$(br_fp_code "$(br_minted "$A" 1)")" = "$fp" ] || fail "A and B minted different sessions"
 grep -q "pairing confirmed device=$(dev_path "$A")" "$BR_OUT/blueratchetd.log" \
@@ -24,11 +39,11 @@ wait_for 5 "B's daemon to invalidate epoch 1 when bluetoothd vanished" br_invali
 start_bluetoothd
 t0=$(now)
 wait_for 20 "B's daemon to register its GATT application again" \
-    test "$(grep -c "registered gatt application adapter=$HCI" "$BR_OUT/blueratchetd.log")" -ge 2
+    br_log_count_ge 2 "registered gatt application adapter=$HCI"
 wait_for 20 "B's daemon to register its advertisement again" \
-    test "$(grep -c "registered advertisement adapter=$HCI" "$BR_OUT/blueratchetd.log")" -ge 2
+    br_log_count_ge 2 "registered advertisement adapter=$HCI"
 wait_for 20 "B's daemon to register its agent again" \
-    test "$(grep -c "registered agent" "$BR_OUT/blueratchetd.log")" -ge 2
+    br_log_count_ge 2 "registered agent"
 log "re-registered $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}') s after the new bluetoothd was on the bus and powered"
 stage re-register
 signal restarted
@@ -37,10 +52,23 @@ wait_for 10 "B's daemon to mint the resumed session (epoch 2)" br_minted "$A" 2
 [ "$(br_fp_code "$(br_minted "$A" 2)")" = "$fp2" ] || fail "A and B minted different epoch 2 sessions"
 signal resumed "$fp2"
 
-# 3.
+# 3. Expiry: B's link drops without anybody disconnecting.
+wait_for 120 "the link to drop when epoch 2 expires (OnExpiry=disconnect)" dev_not "$A" Connected
+reason=$(br_invalidated_any "$A" 2) || fail "B's epoch 2 was never invalidated"
+log "B's epoch 2: reason=$reason; $(grep "session expired adapter=$HCI" "$BR_OUT/blueratchetd.log" | tail -n1)"
+if [ "$reason" = Expired ]; then
+    grep -q "session expired adapter=$HCI .*: disconnecting (OnExpiry=disconnect)" "$BR_OUT/blueratchetd.log" \
+        || fail "B's epoch 2 expired but B's daemon did not log the OnExpiry=disconnect"
+fi
+br_expect_no_session
+signal expired "$reason"
+
+# 4. (Step 0 may have logged the same deadline already: count.)
+deadlines() { grep -c "no session within .* device=$A: disconnecting" "$BR_OUT/blueratchetd.log" || true; }
+n0=$(deadlines)
+more_deadlines() { [ "$(deadlines)" -gt "$n0" ]; }
 wait_peer plain-connected 90 >/dev/null
-wait_for 45 "B's daemon to disconnect $A (no session)" \
-    grep -q "no session within .* device=$A: disconnecting" "$BR_OUT/blueratchetd.log"
-grep "no session within" "$BR_OUT/blueratchetd.log" | sed 's/^/    B: /'
+wait_for 45 "B's daemon to disconnect $A (no session)" more_deadlines
+grep "no session within" "$BR_OUT/blueratchetd.log" | tail -n1 | sed 's/^/    B: /'
 wait_peer done 90 >/dev/null
 signal done

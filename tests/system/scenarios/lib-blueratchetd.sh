@@ -73,6 +73,13 @@ br_fp_code() { echo "$1" | grep -oE 'fingerprint=[0-9a-f]{64} short_code=[0-9]{6
 # fp_text "fingerprint=<hex> short_code=<digits>": "short code NNNNNN, fingerprint <hex>"
 fp_text() { echo "$1" | sed -E 's/fingerprint=([0-9a-f]+) short_code=([0-9]+)/short code \2, fingerprint \1/'; }
 
+# br_log_count_ge N REGEX: blueratchetd.log has at least N lines matching
+# (a function, so wait_for re-reads the log on every poll; a
+# `test "$(grep -c ...)"` argument would be expanded once, before waiting).
+br_log_count_ge() {
+    [ "$(grep -cE "$2" "$BR_OUT/blueratchetd.log" 2>/dev/null || true)" -ge "$1" ]
+}
+
 # br_invalidated_any ADDR EPOCH: the reason epoch EPOCH was invalidated with
 # (status 1 if it was not).
 br_invalidated_any() {
