@@ -45,15 +45,21 @@ constexpr Key kKeys[] = {
     {"General", "AllowLegacyPairing"},
     {"General", "StateDirectory"},
     {"General", "Approval"},
+    {"General", "PluginDirectory"},
     {"Session", "Validity"},
     {"Session", "OnExpiry"},
     {"Session", "HandshakeTimeout"},
     {"Pairing", "WindowSeconds"},
     {"Pairing", "ApprovalTimeout"},
     {"Adapters", "Only"},
+    {"Plugins", "Load"},
+    {"Plugins", "CallTimeout"},
 };
 
-constexpr const char* kSections[] = {"General", "Session", "Pairing", "Adapters"};
+constexpr const char* kSections[] = {"General", "Session", "Pairing", "Adapters", "Plugins"};
+
+// "[Plugin:<name>]": a plugin's own section; its keys are the plugin's business.
+constexpr std::string_view kPluginPrefix = "Plugin:";
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -90,6 +96,22 @@ std::optional<std::uint32_t> parse_uint(const std::string& v) {
     return static_cast<std::uint32_t>(n);
 }
 
+bool valid_plugin_name(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+}
+
+bool valid_plugin_key(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::isalpha(static_cast<unsigned char>(s[0])) &&
+           std::all_of(s.begin(), s.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+}
+
+bool is_plugin_section(std::string_view s) {
+    return s.size() > kPluginPrefix.size() && s.substr(0, kPluginPrefix.size()) == kPluginPrefix;
+}
+
 bool valid_adapter_name(const std::string& s) {
     if (s.size() < 4 || s.size() > 8 || s.compare(0, 3, "hci") != 0) return false;
     return std::all_of(s.begin() + 3, s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -123,12 +145,22 @@ struct Parser {
         section = trim(std::string_view(t).substr(1, close - 1));
         bool known = std::any_of(std::begin(kSections), std::end(kSections),
                                  [&](const char* s) { return section == s; });
+        if (is_plugin_section(section)) {
+            std::string_view plugin = std::string_view(section).substr(kPluginPrefix.size());
+            if (!valid_plugin_name(plugin)) {
+                fail(current_line, "[" + section + "]: \"" + std::string(plugin) +
+                                       "\" is not a plugin name ([a-z0-9_-]+)");
+            }
+            return;
+        }
         if (!known) {
             std::string reason = "unknown section [" + section + "]";
             for (const char* s : kSections) {
                 if (iequals(section, s)) reason += " (did you mean [" + std::string(s) + "]?)";
             }
-            reason += "; known sections: [General], [Session], [Pairing], [Adapters]";
+            reason +=
+                "; known sections: [General], [Session], [Pairing], [Adapters], [Plugins], "
+                "[Plugin:<name>]";
             fail(current_line, reason);
         }
     }
@@ -160,6 +192,7 @@ struct Parser {
                            "[Pairing] or [Adapters])");
             return 0;
         }
+        if (is_plugin_section(sec)) return plugin_key(line, sec, key, value);
         bool section_known = std::any_of(std::begin(kSections), std::end(kSections),
                                          [&](const char* s) { return sec == s; });
         if (!section_known) return 0;  // already reported at the header line
@@ -279,7 +312,55 @@ struct Parser {
                 if (value.back() == ',') return bad("trailing comma");
             }
             config.only_adapters = std::move(names);
+        } else if (id == "General.PluginDirectory") {
+            if (value.empty() || value[0] != '/') return bad("must be an absolute path");
+            if (value.find("/../") != std::string::npos || value.ends_with("/..")) {
+                return bad("must not contain ..");
+            }
+            config.plugin_directory = value;
+        } else if (id == "Plugins.Load") {
+            std::vector<std::string> names;
+            std::stringstream ss(value);
+            std::string item;
+            if (!value.empty()) {
+                while (std::getline(ss, item, ',')) {
+                    item = trim(item);
+                    if (!valid_plugin_name(item)) {
+                        return bad(
+                            "must be a comma-separated list of plugin names ([a-z0-9_-]+); \"" +
+                            item + "\" is not one");
+                    }
+                    if (std::find(names.begin(), names.end(), item) != names.end()) {
+                        return bad(item + " is listed twice");
+                    }
+                    names.push_back(item);
+                }
+                if (value.back() == ',') return bad("trailing comma");
+            }
+            config.plugins_load = std::move(names);
+        } else if (id == "Plugins.CallTimeout") {
+            return ranged(1, 60, config.plugin_call_timeout_seconds);
         }
+        return 1;
+    }
+
+    // A key of a [Plugin:<name>] section: the plugin checks the value when it
+    // loads; here only the shape of the key and repetitions.
+    int plugin_key(int line, const std::string& sec, const std::string& key,
+                   const std::string& value) {
+        std::string plugin = sec.substr(kPluginPrefix.size());
+        if (!valid_plugin_name(plugin)) return 0;  // already reported at the header line
+        if (!valid_plugin_key(key)) {
+            fail(line, "[" + sec + "]: \"" + key + "\" is not a key name (letters and digits)");
+            return 0;
+        }
+        const std::string id = sec + "." + key;
+        if (auto it = seen.find(id); it != seen.end()) {
+            fail(line, key + ": set twice (first on line " + std::to_string(it->second) + ")");
+            return 0;
+        }
+        seen.emplace(id, line);
+        config.plugin_settings[plugin].push_back(Config::PluginSetting{key, value, line});
         return 1;
     }
 

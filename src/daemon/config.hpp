@@ -5,7 +5,8 @@
 //   IOCapability = KeyboardDisplay   # as BlueZ's agent capability strings
 //   AllowLegacyPairing = false  # PIN/passkey requests answered instead of refused
 //   StateDirectory = /var/lib/blueratchet
-//   Approval = window           # approval plugin (issue 5); built-in: window
+//   Approval = window           # approval plugin (docs/PLUGINS.md): window, allowlist, confirm
+//   PluginDirectory = /usr/lib/<triplet>/blueratchet/plugins   # default: the installed one
 //   [Session]
 //   Validity = 3600             # seconds, 60..604800
 //   OnExpiry = rekey            # rekey | disconnect
@@ -15,11 +16,17 @@
 //   ApprovalTimeout = 20        # seconds a first contact may wait for approval (1..25)
 //   [Adapters]
 //   Only = hci0,hci1            # empty: every adapter
+//   [Plugins]
+//   Load = x509-export,exec     # session hook plugins, called in this order
+//   CallTimeout = 10            # seconds a plugin callback may run (1..60)
+//   [Plugin:<name>]             # one per plugin: its own keys, checked by the plugin
+//   Key = value
 //
 // An unknown section or key, or a bad value, is an error naming the line.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +48,16 @@ struct Config {
     std::uint32_t pairing_window_seconds = 120;
     std::uint32_t approval_timeout_seconds = 20;
     std::vector<std::string> only_adapters;
+    std::string plugin_directory;  // "" = the default (plugins::default_plugin_directory())
+    std::vector<std::string> plugins_load;
+    std::uint32_t plugin_call_timeout_seconds = 10;
+    // [Plugin:<name>] sections, by plugin name; keys in file order.
+    struct PluginSetting {
+        std::string key;
+        std::string value;
+        int line = 0;
+    };
+    std::map<std::string, std::vector<PluginSetting>> plugin_settings;
 };
 
 struct ConfigError {
