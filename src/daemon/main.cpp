@@ -1,4 +1,5 @@
-// blueratchetd [--config PATH] [--state-dir DIR] [--debug] [--pairing-window SECONDS]
+// blueratchetd [--config PATH] [--state-dir DIR] [--plugin-dir DIR] [--debug]
+//              [--pairing-window SECONDS]
 //
 // The blueratchet daemon: BlueZ's default pairing agent, the blueratchet
 // handshake over its own GATT service, session certificates per connection.
@@ -26,10 +27,11 @@
 namespace {
 
 void usage(std::ostream& os) {
-    os << "usage: blueratchetd [--config PATH] [--state-dir DIR] [--debug]"
+    os << "usage: blueratchetd [--config PATH] [--state-dir DIR] [--plugin-dir DIR] [--debug]"
           " [--pairing-window SECONDS]\n"
           "  --config PATH            main.conf (default /etc/blueratchet/main.conf)\n"
           "  --state-dir DIR          overrides [General] StateDirectory\n"
+          "  --plugin-dir DIR         overrides [General] PluginDirectory\n"
           "  --debug                  log debug lines too (<7>)\n"
           "  --pairing-window SECONDS open every adapter's pairing window at start\n";
 }
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
     using namespace br::daemon;
     std::string config_path = "/etc/blueratchet/main.conf";
     std::string state_dir;
+    std::string plugin_dir;
     std::uint32_t window = 0;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -54,6 +57,12 @@ int main(int argc, char** argv) {
             config_path = value("--config");
         } else if (a == "--state-dir") {
             state_dir = value("--state-dir");
+        } else if (a == "--plugin-dir") {
+            plugin_dir = value("--plugin-dir");
+            if (plugin_dir.empty() || plugin_dir[0] != '/') {
+                std::cerr << "blueratchetd: --plugin-dir takes an absolute path\n";
+                return 2;
+            }
         } else if (a == "--debug") {
             log::set_debug(true);
         } else if (a == "--pairing-window") {
@@ -82,6 +91,7 @@ int main(int argc, char** argv) {
     }
     Config config = *loaded.config;
     if (!state_dir.empty()) config.state_directory = state_dir;
+    if (!plugin_dir.empty()) config.plugin_directory = plugin_dir;
 
     // SIGTERM/SIGINT through a signalfd, so shutdown runs on the loop.
     sigset_t mask;

@@ -21,6 +21,19 @@ std::chrono::milliseconds seconds_ms(std::int64_t s) {
     return std::chrono::milliseconds(std::max<std::int64_t>(s, 0) * 1000);
 }
 
+plugins::HostOptions host_options(const Config& c) {
+    plugins::HostOptions o;
+    o.directory =
+        c.plugin_directory.empty() ? plugins::default_plugin_directory() : c.plugin_directory;
+    o.approval = c.approval;
+    o.hooks = c.plugins_load;
+    for (const auto& [name, kv] : c.plugin_settings)
+        for (const auto& setting : kv) o.settings[name].emplace_back(setting.key, setting.value);
+    o.call_timeout = std::chrono::seconds(c.plugin_call_timeout_seconds);
+    o.approval_timeout_seconds = c.approval_timeout_seconds;
+    return o;
+}
+
 }  // namespace
 
 std::string DaemonCore::id_text(const handshake::DeviceId& id) {
@@ -54,13 +67,23 @@ DaemonCore::DaemonCore(const Config& config, std::string state_dir, EventLoop& l
       loop_(loop),
       bluez_(bluez),
       clock_(clock),
-      settings_{config.validity_seconds} {}
+      settings_{config.validity_seconds},
+      plugins_(std::make_unique<plugins::PluginHost>(loop, host_options(config))) {
+    plugins_->on_pending = [this](const PendingApproval& p) {
+        if (listener_.approval_requested) listener_.approval_requested(p);
+    };
+    plugins_->load();
+}
 
 DaemonCore::~DaemonCore() {
     for (auto& [key, e] : sessions_)
-        if (e.session && !e.session->invalidated())
+        if (e.session && !e.session->invalidated()) {
             e.session->invalidate(InvalidationReason::LinkLost);
+            plugins_->session_invalidated(e.view.fingerprint, "Shutdown");
+        }
     save_clocks();
+    // The hook plugins hear of the invalidations before fini().
+    plugins_.reset();
 }
 
 // --- adapters ---------------------------------------------------------------
@@ -199,20 +222,7 @@ LinkSession* DaemonCore::make_link(AdapterState& a, const std::string& device_pa
         on_session(l, std::move(s));
     };
     hooks.on_failure = [this](LinkSession& l, const std::string& why) { on_link_failure(l, why); };
-    hooks.approve = [](LinkSession& l, const std::string& code) {
-        bool open = l.adapter().window_open();
-        std::string who = l.peer() ? id_text(*l.peer()) : std::string("?");
-        if (open) {
-            log::info("first contact approved adapter=", l.adapter().name, " peer=", who,
-                      " address=", l.address(), " short_code=", code, " (pairing window open, ",
-                      l.adapter().window_remaining(), " s left)");
-        } else {
-            log::warning("first contact refused adapter=", l.adapter().name, " peer=", who,
-                         " address=", l.address(), " short_code=", code,
-                         " (pairing window closed)");
-        }
-        return open;
-    };
+    hooks.approve = [this](LinkSession& l, const std::string& code) { request_approval(l, code); };
     auto link = std::make_unique<LinkSession>(id, a, device_path, address, role, std::move(io),
                                               std::move(hooks), settings_);
     LinkSession* raw = link.get();
@@ -224,10 +234,52 @@ LinkSession* DaemonCore::make_link(AdapterState& a, const std::string& device_pa
     return raw;
 }
 
+// The approval plugin decides (docs/PLUGINS.md); the verdict comes back on
+// the loop, and only if the link still exists.  The plugin has at most what
+// is left of the handshake deadline, less a second to finish the handshake.
+void DaemonCore::request_approval(LinkSession& l, const std::string& code) {
+    AdapterState& a = l.adapter();
+    plugins::FirstContact c;
+    c.adapter = a.name;
+    c.adapter_address = a.address;
+    if (l.peer()) {
+        c.peer_id = id_text(*l.peer());
+        c.peer_id_hex = to_hex(*l.peer());
+    }
+    c.address = l.address();
+    c.short_code = code;
+    c.window_open = a.window_open();
+    c.window_remaining = a.window_remaining();
+    auto left = static_cast<std::int64_t>(config_.handshake_timeout_seconds);
+    if (l.deadline != 0)
+        left = std::chrono::duration_cast<std::chrono::seconds>(l.deadline_at -
+                                                                std::chrono::steady_clock::now())
+                   .count();
+    c.timeout_seconds = static_cast<std::uint32_t>(std::max<std::int64_t>(left - 1, 1));
+    LinkId id = l.id();
+    plugins_->cancel_approval(l.approval);
+    l.approval =
+        plugins_->request_approval(c, [this, id, c](bool approved, const std::string& why) {
+            auto it = links_.find(id);
+            if (it == links_.end()) return;
+            LinkSession& link = *it->second;
+            link.approval = 0;
+            if (approved) {
+                log::info("first contact approved adapter=", c.adapter, " peer=", c.peer_id,
+                          " address=", c.address, " short_code=", c.short_code, " (", why, ")");
+            } else {
+                log::warning("first contact refused adapter=", c.adapter, " peer=", c.peer_id,
+                             " address=", c.address, " short_code=", c.short_code, " (", why, ")");
+            }
+            link.approval_verdict(approved);
+        });
+}
+
 void DaemonCore::arm_deadline(LinkSession& l) {
     loop_.cancel(l.deadline);
     LinkId id = l.id();
     auto secs = config_.handshake_timeout_seconds;
+    l.deadline_at = std::chrono::steady_clock::now() + std::chrono::seconds(secs);
     l.deadline = loop_.add_timer(seconds_ms(secs), [this, id, secs] {
         auto it = links_.find(id);
         if (it == links_.end() || !it->second->handshaking()) return;
@@ -376,6 +428,29 @@ void DaemonCore::on_session(LinkSession& l, handshake::Session s) {
     peer_seen(a, e.session->peer_id, l.address());
     arm_expiry(key);
     if (listener_.session_minted) listener_.session_minted(v);
+    {
+        plugins::SessionFacts f;
+        f.adapter = v.adapter;
+        f.adapter_address = a.address;
+        f.peer_id = v.peer_id;
+        f.peer_id_hex = v.peer_id_hex;
+        f.address = v.address;
+        f.kind = v.kind;
+        f.role = v.role;
+        f.epoch = v.epoch;
+        f.fingerprint = v.fingerprint;
+        f.short_code = v.short_code;
+        f.not_before = v.not_before;
+        f.not_after = v.not_after;
+        const auto& ss = *e.session;
+        if (auto pem = cert::certificate_pem(ss.own)) f.cert_pem = std::move(*pem);
+        f.peer_cert_pem = cert::pem_encode("CERTIFICATE", cert::x509_from_compact(ss.peer));
+        if (auto key = cert::private_key_pem(ss.own)) {
+            f.key_pem = *key;
+            sodium_memzero(key->data(), key->size());
+        }
+        plugins_->session_minted(std::move(f));  // wipes the key once the plugins had it
+    }
     answer_confirmations(l.device_path(), true);
 }
 
@@ -424,6 +499,7 @@ void DaemonCore::drop_link(LinkId id, const std::string& why, bool disconnect) {
         d != link_by_device_.end() && d->second == id)
         link_by_device_.erase(d);
     loop_.cancel(l->deadline);
+    if (l->approval) plugins_->cancel_approval(l->approval);
     for (auto& [key, e] : sessions_) {
         if (e.link != id || !e.session || e.session->invalidated()) continue;
         invalidate_entry(e, InvalidationReason::LinkLost);
@@ -445,6 +521,7 @@ void DaemonCore::invalidate_entry(SessionEntry& e, InvalidationReason reason) {
     log::info("session invalidated adapter=", e.view.adapter, " peer=", e.view.peer_id,
               " address=", e.view.address, " epoch=", e.view.epoch,
               " fingerprint=", e.view.fingerprint, " reason=", e.view.reason);
+    plugins_->session_invalidated(e.view.fingerprint, e.view.reason);
     if (listener_.session_invalidated) listener_.session_invalidated(e.view);
 }
 
@@ -633,7 +710,7 @@ std::vector<SessionView> DaemonCore::sessions() const {
 }
 
 std::vector<PendingApproval> DaemonCore::pending_approvals() const {
-    return {};  // Approval=window decides at once; nothing ever waits
+    return plugins_->pending();  // what the approval plugin answered BR_PENDING for
 }
 
 ApiResult<bool> DaemonCore::set_pairing_window(const std::string& adapter_name,
@@ -757,10 +834,9 @@ ApiResult<std::vector<std::uint8_t>> DaemonCore::export_session(const std::strin
     return R::fail(ApiError::InvalidArgument, "unknown export");
 }
 
-ApiResult<bool> DaemonCore::decide_approval(const std::string&, const std::string& peer_id, bool) {
-    return ApiResult<bool>::fail(
-        ApiError::NotFound,
-        "no approval pending for " + peer_id + " (Approval=window decides by the pairing window)");
+ApiResult<bool> DaemonCore::decide_approval(const std::string& adapter, const std::string& peer_id,
+                                            bool approve) {
+    return plugins_->operator_verdict(adapter, peer_id, approve);
 }
 
 }  // namespace br::daemon

@@ -25,6 +25,7 @@
 #include "daemon/core/link_session.hpp"
 #include "daemon/event_loop.hpp"
 #include "daemon/model.hpp"
+#include "daemon/plugin_host/plugin_host.hpp"
 
 namespace br::daemon {
 
@@ -103,6 +104,9 @@ class DaemonCore : public Model {
     ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
                                     bool approve) override;
 
+    // The plugins (docs/PLUGINS.md): loaded by the constructor.
+    plugins::PluginHost& plugin_host() { return *plugins_; }
+
     static std::string id_text(const handshake::DeviceId& id);                    // base64url
     static std::optional<handshake::DeviceId> parse_id(const std::string& text);  // b64url/hex
 
@@ -125,6 +129,7 @@ class DaemonCore : public Model {
     LinkSession* make_link(AdapterState& a, const std::string& device_path,
                            const std::string& address, LinkSession::Role role, LinkIo io);
     void arm_deadline(LinkSession& l);
+    void request_approval(LinkSession& l, const std::string& short_code);
     void on_session(LinkSession& l, handshake::Session s);
     void on_link_failure(LinkSession& l, const std::string& why);
     void drop_link(LinkId id, const std::string& why, bool disconnect);
@@ -156,6 +161,7 @@ class DaemonCore : public Model {
     std::map<std::string, EventLoop::TimerId> window_timers_;  // by adapter path
     std::set<SessionKey> announced_peers_;  // peers the listener has been told about
     LinkId next_link_ = 1;
+    std::unique_ptr<plugins::PluginHost> plugins_;
 };
 
 }  // namespace br::daemon

@@ -58,13 +58,28 @@ void LinkSession::on_fragment(ByteView fragment) {
     handshake::Step step = responder_->receive(m);
     if (step.needs_approval && !step.failure) {
         if (auto p = responder_->peer()) peer_ = *p;
-        bool ok = hooks_.approve && hooks_.approve(*this, responder_->pending_short_code());
-        auto first = std::move(step.send);
-        step = responder_->approve(ok);
-        first.insert(first.end(), step.send.begin(), step.send.end());
-        step.send = std::move(first);
+        // Whatever the engine has to send already goes now; the rest waits
+        // for the approval policy (a plugin, maybe an operator).
+        for (const auto& m : step.send)
+            if (!send_message(m)) return;
+        if (!hooks_.approve) {
+            approval_verdict(false);
+            return;
+        }
+        hooks_.approve(*this, responder_->pending_short_code());
+        return;
     }
     handle(std::move(step));
+}
+
+bool LinkSession::awaiting_approval() const {
+    return !failed_ && responder_ &&
+           responder_->state() == handshake::Responder::State::AwaitingApproval;
+}
+
+void LinkSession::approval_verdict(bool approved) {
+    if (!awaiting_approval()) return;
+    handle(responder_->approve(approved));
 }
 
 bool LinkSession::send_message(const Bytes& message) {

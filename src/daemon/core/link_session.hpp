@@ -8,6 +8,7 @@
 // one when it comes up and a resume for each rekey (OnExpiry=rekey).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -35,8 +36,9 @@ class LinkSession {
         std::function<void(LinkSession&, handshake::Session)> on_session;
         // The handshake (or the framing) failed: the caller drops the link.
         std::function<void(LinkSession&, const std::string& why)> on_failure;
-        // Responder, first contact: the approval policy's verdict.
-        std::function<bool(LinkSession&, const std::string& short_code)> approve;
+        // Responder, first contact: asks the approval policy; the verdict
+        // comes later through approval_verdict() (never from inside this call).
+        std::function<void(LinkSession&, const std::string& short_code)> approve;
     };
 
     LinkSession(std::uint64_t id, AdapterState& adapter, std::string device_path,
@@ -48,6 +50,10 @@ class LinkSession {
     bool start(std::optional<handshake::DeviceId> peer);
     void on_fragment(ByteView fragment);
     void set_mtu(std::size_t mtu) { io_.att_mtu = mtu; }
+    // Responder: the approval policy's verdict on the first contact waiting
+    // for it; ignored if the link is no longer waiting.
+    void approval_verdict(bool approved);
+    bool awaiting_approval() const;
 
     std::uint64_t id() const { return id_; }
     Role role() const { return role_; }
@@ -59,8 +65,11 @@ class LinkSession {
     // The peer's identity once a handshake told us (or the one we resume with).
     const std::optional<handshake::DeviceId>& peer() const { return peer_; }
 
-    // The handshake deadline timer, owned by the core.
+    // The handshake deadline timer, owned by the core, and when it fires.
     EventLoop::TimerId deadline = 0;
+    std::chrono::steady_clock::time_point deadline_at{};
+    // The plugin host's id of the approval this link waits for (0: none).
+    std::uint64_t approval = 0;
 
   private:
     void handle(handshake::Step step);
