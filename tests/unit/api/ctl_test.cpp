@@ -43,8 +43,10 @@ std::string drain(int fd) {
     return s;
 }
 
-// Runs blueratchetctl with `args` on the bus at `address`.
-CtlRun run_ctl(const std::string& address, std::vector<std::string> args) {
+// Runs blueratchetctl with `args` on the bus at `address`, through `wrapper`
+// (e.g. setpriv ...) if given.
+CtlRun run_ctl(const std::string& address, std::vector<std::string> args,
+               std::vector<std::string> wrapper = {}) {
     int out[2], err[2];
     EXPECT_EQ(pipe(out), 0);
     EXPECT_EQ(pipe(err), 0);
@@ -56,10 +58,12 @@ CtlRun run_ctl(const std::string& address, std::vector<std::string> args) {
         close(err[0]);
         setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1);
         std::string path = ctl_path();
-        std::vector<char*> argv{path.data()};
+        std::vector<char*> argv;
+        for (auto& w : wrapper) argv.push_back(w.data());
+        argv.push_back(path.data());
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        execv(path.c_str(), argv.data());
+        execv(argv[0], argv.data());
         _exit(127);
     }
     close(out[1]);
@@ -252,6 +256,22 @@ TEST_F(Ctl, ExportWritesFilesWithTheRightModes) {
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_EQ(stat(cert.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0644u);
+}
+
+TEST_F(Ctl, OnlyRootExportsKeys) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to run blueratchetctl as nobody";
+    if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "no setpriv";
+    control("Mint", std::string("hci0"), peer1_, std::string("pair"));
+    std::vector<std::string> nobody{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
+                                    "--clear-groups"};
+    // The private bus lets anyone call: this is the daemon's own check.
+    CtlRun r = run_ctl(bus_->address(), {"export", peer1_, "--what", "key"}, nobody);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.err, "blueratchetctl: only root may export a session private key\n");
+    EXPECT_EQ(r.out, "");
+    r = run_ctl(bus_->address(), {"export", peer1_, "--what", "certificate"}, nobody);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "CERT-PEM:" + peer1_);
 }
 
 TEST_F(Ctl, ApproveAndReject) {
