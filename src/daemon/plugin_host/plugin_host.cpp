@@ -215,6 +215,21 @@ void host_log(const br_host* h, int level, const char* message) {
     log::emit(lv, "plugin ", x->name, ": ", m);
 }
 
+// Contexts (and plugin state) of disabled plugins: fini() is never called
+// on them, and a detached thread may still use them.  Kept, reachable, for
+// the process's life.
+struct Parked {
+    std::unique_ptr<CtxExtra> extra;
+    std::unique_ptr<HostCtx> ctx;
+    void* state;
+};
+void park(Parked p) {
+    static std::mutex m;
+    static auto* kept = new std::vector<Parked>;
+    std::lock_guard<std::mutex> g(m);
+    kept->push_back(std::move(p));
+}
+
 }  // namespace
 
 // --- the host ---------------------------------------------------------------
@@ -311,9 +326,9 @@ struct PluginHost::Impl {
         auto mb = mailbox;
         Plugin* pp = &p;
         p.worker->post(std::move(what),
-                       [this, pp, mb, job = std::move(job), done = std::move(done)]() mutable {
+                       [pp, mb, job = std::move(job), done = std::move(done)]() mutable {
                            job();
-                           mb->post([this, pp, done = std::move(done)] {
+                           mb->post([pp, done = std::move(done)] {
                                if (pp->outstanding > 0) --pp->outstanding;
                                if (!pp->disabled && done) done();
                            });
@@ -351,8 +366,7 @@ struct PluginHost::Impl {
         if (p.worker) p.worker->abandon();
         // The detached thread may still run plugin code that calls the host:
         // its context stays allocated for good, like the shared object.
-        (void)p.extra.release();
-        (void)p.ctx.release();
+        park(Parked{std::move(p.extra), std::move(p.ctx), p.state});
         p.outstanding = 0;
         for (auto& s : statuses)
             if (s.name == p.name) {
@@ -573,7 +587,8 @@ struct PluginHost::Impl {
                 if (p->name == h && std::find(ordered.begin(), ordered.end(), p) == ordered.end())
                     ordered.push_back(p);
         hooks = std::move(ordered);
-        for (const auto& [name, kv] : options.settings) {
+        for (const auto& setting : options.settings) {
+            const std::string& name = setting.first;
             bool used = std::any_of(plugins.begin(), plugins.end(),
                                     [&](const auto& p) { return p->name == name; });
             if (!used)
