@@ -77,10 +77,13 @@ bool ct_equal(ByteView a, ByteView b) {
 }
 
 void wipe_memory(void* p, std::size_t n) {
+    // libsodium declares its pointers non-null, even for zero lengths.
+    if (p == nullptr || n == 0) return;
     sodium_memzero(p, n);
 }
 
 void random_bytes(std::span<std::uint8_t> out) {
+    if (out.empty()) return;  // an empty span may have a null data()
     crypto_init();
     randombytes_buf(out.data(), out.size());
 }
