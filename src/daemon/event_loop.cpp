@@ -127,6 +127,7 @@ void EventLoop::dispatch_bus() {
 int EventLoop::run() {
     constexpr int kMaxEvents = 32;
     epoll_event events[kMaxEvents];
+    stopping_ = false;  // a loop stopped once can be run again
     dispatch_bus();
     while (!stopping_) {
         int timeout = next_timeout_ms();
