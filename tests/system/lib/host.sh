@@ -94,8 +94,10 @@ print_failure_logs() {  # the tails that usually explain a failure
             *)    # this host's own failure: its transcript, the logs the
                   # verdict names, then the usual suspects
                   tail_file "$logdir/host$h/transcript.log" 25
-                  named=$(echo "$v" | grep -oE '[a-z0-9_.-]+\.log' | sort -u)
+                  # (no match is normal: `|| true`, or set -e would end the run here)
+                  named=$(echo "$v" | grep -oE '[a-z0-9_.-]+\.log' | sort -u || true)
                   for f in $named; do tail_file "$logdir/host$h/$f" 15; done
+                  tail_file "$logdir/host$h/blueratchetd.log" 25
                   tail_file "$logdir/host$h/bluetoothctl.log" 12
                   tail_file "$logdir/host$h/bluetoothd.log" 12
                   tail_file "$logdir/host$h/peripheral.log" 10
@@ -108,6 +110,9 @@ print_failure_logs() {  # the tails that usually explain a failure
                   fi ;;
         esac
     done
-    # The peer's bluetoothd usually tells the other half of the story.
-    for h in A B; do tail_file "$logdir/host$h/bluetoothd.log" 8; done
+    # The peer's daemons usually tell the other half of the story.
+    for h in A B; do
+        tail_file "$logdir/host$h/blueratchetd.log" 15
+        tail_file "$logdir/host$h/bluetoothd.log" 8
+    done
 }
