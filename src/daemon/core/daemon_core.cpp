@@ -133,12 +133,18 @@ bool DaemonCore::add_adapter(const std::string& path, const std::string& name,
     auto a = std::make_unique<AdapterState>(path, name, address, std::move(*dir), std::move(*id),
                                             std::move(*st), clock_, persisted);
     a->powered = powered;
-    for (const auto& [pid, info] : a->store.peers()) announced_peers_.insert({name, to_hex(pid)});
     log::info("adapter added adapter=", name, " address=", address,
               " device_id=", id_text(a->identity.public_key()), " peers=", a->store.size(),
               " state=", a->dir.path());
+    const AdapterState& added = *a;
     adapters_[path] = std::move(a);
     emit_adapters_changed();
+    // The stored peers are published too: after a restart `blueratchetctl
+    // peers` must list them before they ever reconnect.
+    for (const auto& [pid, info] : added.store.peers()) {
+        if (announced_peers_.insert({name, to_hex(pid)}).second && listener_.peer_added)
+            listener_.peer_added(peer_view(added, info));
+    }
     return true;
 }
 
