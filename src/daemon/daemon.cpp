@@ -48,10 +48,16 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
         core_.link_lost(device, why);
         // The socket usually hangs up just before Connected=false arrives; only
         // a link that stays up without our sockets is disconnected (no
-        // session, no service).
-        loop_.add_timer(std::chrono::seconds(2), [this, device] {
+        // session, no service).  Only that connection: the device may have
+        // reconnected within the 2 s, and the new connection's GATT client
+        // may not have started yet (seen on the testbed: the stale timer
+        // disconnected the reconnection before its handshake).
+        const auto* lost_on = watch_->device(device);
+        if (!lost_on || !lost_on->connected) return;
+        loop_.add_timer(std::chrono::seconds(2), [this, device, conn = lost_on->connection] {
             const auto* d = watch_->device(device);
-            if (d && d->connected && !client_->active(device) && !core_.has_link(device))
+            if (d && d->connected && d->connection == conn && !client_->active(device) &&
+                !core_.has_link(device))
                 disconnect(device);
         });
     };

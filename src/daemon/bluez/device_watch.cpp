@@ -191,6 +191,7 @@ void DeviceWatch::update_device(const std::string& path, const Properties& props
     if (auto v = prop<bool>(props, "Connected")) d.connected = *v;
     if (auto v = prop<bool>(props, "ServicesResolved")) d.resolved = *v;
     if (!d.connected) d.resolved = false;
+    if (d.connected && !before.connected) ++d.connection;
     if (hooks_.device_changed &&
         (is_new || d.connected != before.connected || d.resolved != before.resolved))
         hooks_.device_changed(d, before);

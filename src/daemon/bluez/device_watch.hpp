@@ -11,6 +11,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,6 +32,9 @@ class DeviceWatch {
     struct Device {
         std::string path, adapter, address;
         bool connected = false, resolved = false;
+        // Counts Connected false->true: tells a timer armed on one connection
+        // from the next connection of the same device.
+        std::uint64_t connection = 0;
     };
     struct Chrc {
         std::string path, device, uuid;
