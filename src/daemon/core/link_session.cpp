@@ -101,7 +101,13 @@ void LinkSession::handle(handshake::Step step) {
     for (const auto& m : step.send)
         if (!send_message(m)) return;
     if (step.failure) {
-        fail("handshake failed: " + step.failure->describe());
+        std::string why = "handshake failed: " + step.failure->describe();
+        // The store's own words (path and errno, "No space left on device")
+        // are what an operator needs to act on.
+        if (step.failure->error == handshake::Error::PersistFailed &&
+            !adapter_.book.last_error().empty())
+            why += ": " + adapter_.book.last_error();
+        fail(why);
         return;
     }
     if (!step.done) return;
