@@ -51,6 +51,7 @@ constexpr Key kKeys[] = {
     {"Session", "HandshakeTimeout"},
     {"Pairing", "WindowSeconds"},
     {"Pairing", "ApprovalTimeout"},
+    {"Pairing", "RefusedFirstContactsPerMinute"},
     {"Adapters", "Only"},
     {"Plugins", "Load"},
     {"Plugins", "CallTimeout"},
@@ -292,6 +293,8 @@ struct Parser {
             return ranged(1, 3600, config.pairing_window_seconds);
         } else if (id == "Pairing.ApprovalTimeout") {
             return ranged(1, 25, config.approval_timeout_seconds);
+        } else if (id == "Pairing.RefusedFirstContactsPerMinute") {
+            return ranged(1, 1000, config.refused_first_contacts_per_minute);
         } else if (id == "Adapters.Only") {
             std::vector<std::string> names;
             std::stringstream ss(value);

@@ -14,6 +14,7 @@
 //   [Pairing]
 //   WindowSeconds = 120         # default for `blueratchetctl pairing on`
 //   ApprovalTimeout = 20        # seconds a first contact may wait for approval (1..25)
+//   RefusedFirstContactsPerMinute = 10   # then first contacts are turned away (1..1000)
 //   [Adapters]
 //   Only = hci0,hci1            # empty: every adapter
 //   [Plugins]
@@ -47,6 +48,10 @@ struct Config {
     std::uint32_t handshake_timeout_seconds = 10;
     std::uint32_t pairing_window_seconds = 120;
     std::uint32_t approval_timeout_seconds = 20;
+    // First contacts that ended without a session (refused, timed out,
+    // dropped) an adapter tolerates in any 60 s; past it, new first contacts
+    // are turned away before any Diffie-Hellman (Abort: Busy).
+    std::uint32_t refused_first_contacts_per_minute = 10;
     std::vector<std::string> only_adapters;
     std::string plugin_directory;  // "" = the default (plugins::default_plugin_directory())
     std::vector<std::string> plugins_load;

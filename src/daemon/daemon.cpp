@@ -116,6 +116,9 @@ void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
             conn_, pool_, a.path, a.name,
             [this, adapter_path](const std::string& device, ByteView f, std::size_t mtu) {
                 const auto* d = watch_->device(device);
+                // A write still in flight from a link that is gone (bluetoothd
+                // sends Connected=false before it): nobody to answer.
+                if (d && !d->connected) return;
                 std::string address = d ? d->address : bluez::address_from_device_path(device);
                 auto* srv = servers_.at(adapter_path).get();
                 core_.server_fragment(adapter_path, device, address, f, mtu,

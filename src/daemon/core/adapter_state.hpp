@@ -14,6 +14,7 @@
 #include "core/store/peer_store.hpp"
 #include "core/store/state.hpp"
 #include "core/time/clock.hpp"
+#include "daemon/core/first_contact_limiter.hpp"
 
 namespace br::daemon {
 
@@ -30,6 +31,7 @@ struct AdapterState {
     cert::ReplayCache replay;
     time::LastKnownGood clock;
     std::optional<std::chrono::steady_clock::time_point> window_until;
+    FirstContactLimiter first_contacts;
 
     AdapterState(std::string p, std::string n, std::string a, store::AdapterDir d,
                  Ed25519KeyPair id, store::PeerStore s, const time::Clock& c,

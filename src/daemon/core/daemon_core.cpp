@@ -133,6 +133,7 @@ bool DaemonCore::add_adapter(const std::string& path, const std::string& name,
     auto a = std::make_unique<AdapterState>(path, name, address, std::move(*dir), std::move(*id),
                                             std::move(*st), clock_, persisted);
     a->powered = powered;
+    a->first_contacts.set_limit(config_.refused_first_contacts_per_minute);
     log::info("adapter added adapter=", name, " address=", address,
               " device_id=", id_text(a->identity.public_key()), " peers=", a->store.size(),
               " state=", a->dir.path());
@@ -229,6 +230,7 @@ LinkSession* DaemonCore::make_link(AdapterState& a, const std::string& device_pa
     };
     hooks.on_failure = [this](LinkSession& l, const std::string& why) { on_link_failure(l, why); };
     hooks.approve = [this](LinkSession& l, const std::string& code) { request_approval(l, code); };
+    hooks.admit_first_contact = [this](LinkSession& l) { return admit_first_contact(l); };
     auto link = std::make_unique<LinkSession>(id, a, device_path, address, role, std::move(io),
                                               std::move(hooks), settings_);
     LinkSession* raw = link.get();
@@ -281,6 +283,18 @@ void DaemonCore::request_approval(LinkSession& l, const std::string& code) {
         });
 }
 
+bool DaemonCore::admit_first_contact(LinkSession& l) {
+    auto now = std::chrono::steady_clock::now();
+    auto& limiter = l.adapter().first_contacts;
+    if (limiter.admit(now)) return true;
+    log::warning("first contact turned away adapter=", l.adapter().name, " device=", l.address(),
+                 ": ", config_.refused_first_contacts_per_minute,
+                 " first contacts ended without a session in the last minute; the next may start"
+                 " in ",
+                 limiter.retry_after(now), " s");
+    return false;
+}
+
 void DaemonCore::arm_deadline(LinkSession& l) {
     loop_.cancel(l.deadline);
     LinkId id = l.id();
@@ -302,6 +316,7 @@ void DaemonCore::peripheral_connected(const std::string& adapter_path,
                                       const std::string& device_path, const std::string& address) {
     auto* a = adapter(adapter_path);
     if (!a) return;
+    shunned_.erase(device_path);  // a new connection starts clean
     if (service_deadline_.count(device_path)) return;
     auto secs = config_.handshake_timeout_seconds;
     log::debug("peripheral link up adapter=", a->name, " device=", address, ": session due in ",
@@ -316,7 +331,7 @@ void DaemonCore::peripheral_connected(const std::string& adapter_path,
             answer_confirmations(device_path, false);
             if (auto l = link_by_device_.find(device_path); l != link_by_device_.end())
                 drop_link(l->second, "no session in time", false);
-            bluez_.disconnect(device_path);
+            disconnect_device(device_path);
         });
 }
 
@@ -359,7 +374,7 @@ void DaemonCore::server_fragment(const std::string& adapter_path, const std::str
                                  const std::string& address, ByteView fragment, std::size_t mtu,
                                  const std::function<bool(ByteView)>& notify) {
     auto* a = adapter(adapter_path);
-    if (!a) return;
+    if (!a || shunned_.count(device_path)) return;
     LinkSession* l = nullptr;
     if (auto it = link_by_device_.find(device_path); it != link_by_device_.end()) {
         l = links_.at(it->second).get();
@@ -511,7 +526,9 @@ void DaemonCore::drop_link(LinkId id, const std::string& why, bool disconnect) {
         invalidate_entry(e, InvalidationReason::LinkLost);
     }
     log::debug("link dropped device=", l->address(), " why=", why);
-    if (disconnect) bluez_.disconnect(l->device_path());
+    if (l->first_contact_failed())
+        l->adapter().first_contacts.failed(std::chrono::steady_clock::now());
+    if (disconnect) disconnect_device(l->device_path());
     // Destroy it on the next turn: a caller up the stack may still use it.
     std::shared_ptr<LinkSession> keep(std::move(l));
     loop_.defer([keep] {});
@@ -531,7 +548,16 @@ void DaemonCore::invalidate_entry(SessionEntry& e, InvalidationReason reason) {
     if (listener_.session_invalidated) listener_.session_invalidated(e.view);
 }
 
+void DaemonCore::disconnect_device(const std::string& device_path) {
+    // Until Connected=false arrives, whatever the device still writes is
+    // dropped unread: a central that floods after its link failed must not
+    // make a new link (and a log line, and a Disconnect) per fragment.
+    shunned_.insert(device_path);
+    bluez_.disconnect(device_path);
+}
+
 void DaemonCore::link_lost(const std::string& device_path, const std::string& why) {
+    shunned_.erase(device_path);
     // First the keys: wipe every session on this device now.
     for (auto& [key, e] : sessions_)
         if (e.device_path == device_path) invalidate_entry(e, InvalidationReason::LinkLost);
@@ -552,6 +578,7 @@ void DaemonCore::bluez_gone() {
     for (auto& [k, e] : sessions_) devices.push_back(e.device_path);
     for (auto& [d, t] : service_deadline_) devices.push_back(d);
     for (const auto& d : devices) link_lost(d, "bluetoothd went away");
+    shunned_.clear();
     cancel_confirmations();
 }
 
@@ -577,7 +604,7 @@ void DaemonCore::on_expiry(const SessionKey& key) {
         log::info("session expired adapter=", e.view.adapter, " peer=", e.view.peer_id,
                   ": disconnecting (OnExpiry=disconnect)");
         if (l != links_.end()) drop_link(e.link, "session expired", false);
-        bluez_.disconnect(e.device_path);
+        disconnect_device(e.device_path);
         return;
     }
     LinkSession& link = *l->second;
@@ -603,7 +630,7 @@ void DaemonCore::on_expiry(const SessionKey& key) {
         log::warning("no rekey from the central adapter=", s->second.view.adapter,
                      " peer=", s->second.view.peer_id, ": disconnecting");
         if (links_.count(s->second.link)) drop_link(s->second.link, "no rekey", false);
-        bluez_.disconnect(s->second.device_path);
+        disconnect_device(s->second.device_path);
     });
 }
 
@@ -640,7 +667,7 @@ void DaemonCore::confirm_pairing(const std::string& device_path, std::function<v
         answer_confirmations(device_path, false);
         if (auto l = link_by_device_.find(device_path); l != link_by_device_.end())
             drop_link(l->second, "pairing confirmation timeout", false);
-        bluez_.disconnect(device_path);
+        disconnect_device(device_path);
     });
     confirms_[device_path] = std::move(pc);
 }
@@ -773,7 +800,7 @@ ApiResult<bool> DaemonCore::forget_peer(const std::string& adapter_name,
         invalidate_entry(*e, InvalidationReason::Revoked);
         if (auto l = link_by_device_.find(device); l != link_by_device_.end())
             drop_link(l->second, "peer forgotten", false);
-        if (!device.empty()) bluez_.disconnect(device);
+        if (!device.empty()) disconnect_device(device);
         sessions_.erase({adapter_name, hex});
     }
     if (auto r = a->store.remove(*id); !r)
@@ -792,7 +819,7 @@ ApiResult<bool> DaemonCore::invalidate_session(const std::string& adapter_name,
     invalidate_entry(*e, InvalidationReason::Revoked);
     if (auto l = link_by_device_.find(e->device_path); l != link_by_device_.end())
         drop_link(l->second, "session revoked", false);
-    bluez_.disconnect(e->device_path);
+    disconnect_device(e->device_path);
     return ApiResult<bool>::ok(true);
 }
 

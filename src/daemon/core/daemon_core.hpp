@@ -129,6 +129,8 @@ class DaemonCore : public Model {
     LinkSession* make_link(AdapterState& a, const std::string& device_path,
                            const std::string& address, LinkSession::Role role, LinkIo io);
     void arm_deadline(LinkSession& l);
+    bool admit_first_contact(LinkSession& l);
+    void disconnect_device(const std::string& device_path);
     void request_approval(LinkSession& l, const std::string& short_code);
     void on_session(LinkSession& l, handshake::Session s);
     void on_link_failure(LinkSession& l, const std::string& why);
@@ -156,6 +158,7 @@ class DaemonCore : public Model {
     std::map<LinkId, std::unique_ptr<LinkSession>> links_;
     std::map<std::string, LinkId> link_by_device_;
     std::map<std::string, EventLoop::TimerId> service_deadline_;  // peripheral side, by device
+    std::set<std::string> shunned_;  // devices being disconnected: their writes are dropped
     std::map<SessionKey, SessionEntry> sessions_;
     std::map<std::string, PendingConfirm> confirms_;           // by device path
     std::map<std::string, EventLoop::TimerId> window_timers_;  // by adapter path

@@ -49,6 +49,21 @@ void LinkSession::on_fragment(ByteView fragment) {
     // Responder: a new handshake starts with a message while none is in
     // progress (the first one, or the central's resume for a rekey).
     if (!responder_ || responder_->state() == handshake::Responder::State::Done) {
+        auto kind = handshake::decode(m);
+        if (kind && kind->type == handshake::MessageType::Pair1) {
+            first_contact_ = true;
+            if (hooks_.admit_first_contact && !hooks_.admit_first_contact(*this)) {
+                // Before any cryptography: an unauthenticated "busy" and out.
+                (void)send_message(handshake::encode(handshake::Message{
+                    handshake::MessageType::Abort, 0,
+                    Bytes{static_cast<std::uint8_t>(handshake::AbortReason::Busy)}}));
+                first_contact_ = false;  // turned away: it cost nothing, it counts nothing
+                fail(
+                    "first contact turned away: too many refused first contacts in the last "
+                    "minute");
+                return;
+            }
+        }
         auto now = adapter_.handshake_now();
         adapter_.book.set_now(adapter_.now());
         responder_ = std::make_unique<handshake::Responder>(adapter_.identity, adapter_.book,
@@ -123,6 +138,7 @@ void LinkSession::handle(handshake::Step step) {
         return;
     }
     peer_ = s->peer_id;
+    succeeded_ = true;
     if (hooks_.on_session) hooks_.on_session(*this, std::move(*s));
 }
 

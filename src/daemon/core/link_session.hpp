@@ -39,6 +39,9 @@ class LinkSession {
         // Responder, first contact: asks the approval policy; the verdict
         // comes later through approval_verdict() (never from inside this call).
         std::function<void(LinkSession&, const std::string& short_code)> approve;
+        // Responder: may a first contact (PAIR_1) start on this link now?
+        // No: the central is told Busy and the link fails before any DH.
+        std::function<bool(LinkSession&)> admit_first_contact;
     };
 
     LinkSession(std::uint64_t id, AdapterState& adapter, std::string device_path,
@@ -62,6 +65,8 @@ class LinkSession {
     const std::string& address() const { return address_; }
     bool handshaking() const { return handshaking_; }
     bool failed() const { return failed_; }
+    // A first contact ran here and produced no session (for the rate limit).
+    bool first_contact_failed() const { return first_contact_ && !succeeded_; }
     // The peer's identity once a handshake told us (or the one we resume with).
     const std::optional<handshake::DeviceId>& peer() const { return peer_; }
 
@@ -90,6 +95,8 @@ class LinkSession {
     std::optional<handshake::DeviceId> peer_;
     bool handshaking_ = false;
     bool failed_ = false;
+    bool first_contact_ = false;  // responder: a PAIR_1 started a handshake here
+    bool succeeded_ = false;      // a session came out of this link
 };
 
 }  // namespace br::daemon

@@ -37,6 +37,7 @@ void expect_defaults(const Config& c) {
     EXPECT_EQ(c.handshake_timeout_seconds, 10u);
     EXPECT_EQ(c.pairing_window_seconds, 120u);
     EXPECT_EQ(c.approval_timeout_seconds, 20u);
+    EXPECT_EQ(c.refused_first_contacts_per_minute, 10u);
     EXPECT_TRUE(c.only_adapters.empty());
 }
 
@@ -79,7 +80,7 @@ TEST(Config, ExampleFileUncommentedIsStillTheDefaults) {
         }
         text += line + "\n";
     }
-    EXPECT_EQ(keys, 11);
+    EXPECT_EQ(keys, 12);
     Config c = parse_ok(text);
     EXPECT_EQ(c.only_adapters, (std::vector<std::string>{"hci0", "hci1"}));
     c.only_adapters.clear();
@@ -101,6 +102,7 @@ TEST(Config, EveryKey) {
         "[Pairing]\n"
         "WindowSeconds = 30\n"
         "ApprovalTimeout = 1\n"
+        "RefusedFirstContactsPerMinute = 3\n"
         "[Adapters]\n"
         "Only = hci0, hci3\n");
     EXPECT_EQ(c.role, Role::Peripheral);
@@ -113,6 +115,7 @@ TEST(Config, EveryKey) {
     EXPECT_EQ(c.handshake_timeout_seconds, 25u);
     EXPECT_EQ(c.pairing_window_seconds, 30u);
     EXPECT_EQ(c.approval_timeout_seconds, 1u);
+    EXPECT_EQ(c.refused_first_contacts_per_minute, 3u);
     EXPECT_EQ(c.only_adapters, (std::vector<std::string>{"hci0", "hci3"}));
 }
 
@@ -180,6 +183,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[Session]\nHandshakeTimeout = 26\n", 2, "HandshakeTimeout: must be 1..25"},
         BadCase{"[Pairing]\nWindowSeconds = 0\n", 2, "WindowSeconds: must be 1..3600"},
         BadCase{"[Pairing]\nApprovalTimeout = 30\n", 2, "ApprovalTimeout: must be 1..25"},
+        BadCase{"[Pairing]\nRefusedFirstContactsPerMinute = 0\n", 2,
+                "RefusedFirstContactsPerMinute: must be 1..1000"},
         BadCase{"[Adapters]\nOnly = hci0,usb1\n", 2, "\"usb1\" is not one"},
         BadCase{"[Adapters]\nOnly = hci0,,hci1\n", 2, "\"\" is not one"},
         BadCase{"[Adapters]\nOnly = hci0,hci0\n", 2, "hci0 is listed twice"},
