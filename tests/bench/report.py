@@ -225,8 +225,8 @@ def msgs(x):
 
 
 date, commit = read('date').strip(), read('commit').strip()
-try:
-    load = open('/proc/loadavg').read().split()[:3]
+try:  # recorded by scripts/bench when the measurements ended
+    load = read('loadavg').split()[:3]
 except OSError:
     load = ['?']
 cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')),
@@ -293,8 +293,8 @@ certificates in Matter TLV), 4.4 (message format), 4.17 (BTP).  Assumed:
 P-256 ephemeral keys (65 bytes), no optional session parameters, a node
 operational certificate of {CASE['note'].split('NOC ')[1].split(' B')[0]} bytes in Matter TLV
 (8-byte serial, issuer = root id, subject = node id + fabric id, the usual
-five extensions), **no intermediate certificate** (a fabric with an ICAC adds
-about as much again to Sigma2 and Sigma3), 22 bytes of unsecured message and
+five extensions), **no intermediate certificate** (a fabric with an ICAC sends
+one more certificate of about that size in each of Sigma2 and Sigma3), 22 bytes of unsecured message and
 protocol headers per message (no MRP over BTP), BTP segments of ATT_MTU-3 bytes
 with a 5-byte first and 2-byte continuation header, sent as GATT Write Requests
 and Indications, each acknowledged (1 byte); the BTP handshake when the link
@@ -358,8 +358,13 @@ notes.append(
     f"CERT messages are {2 * OURS_RESUME['messages'][2]['bytes']} bytes: each carries the "
     f"253-byte compact session certificate, its 32-byte fingerprint and a 16-byte tag, and "
     f"both are sent on every connection, because each connection gets fresh certificates.  "
-    f"Sending only what the peer cannot derive (the session key and signatures) would be a "
-    f"protocol change, not a tuning.")
+    f"Of the compact form (docs/PROTOCOL.md 7.4) the receiver already knows both identities, "
+    f"the binding and the epoch (84 bytes), and it recomputes the fingerprint anyway; sending "
+    f"only the rest (session key, validity, two signatures: 169 bytes + tag + header) would "
+    f"still make the resume's messages "
+    f"{OURS_RESUME['messages'][0]['bytes'] + OURS_RESUME['messages'][1]['bytes'] + 2 * (169 + 16 + 2)} "
+    f"bytes before framing.  Under 512 needs the certificates out of the resume's messages "
+    f"(derived, or sent later), a protocol change rather than a tuning.")
 notes.append(
     f"- **Pairing in 1.5 round trips and under 768 bytes: not met.**  The XX handshake is 1.5 "
     f"round trips; B's certificate (CERT_B) follows B's approval, a fourth flight, so A's "
