@@ -42,6 +42,10 @@ class EventLoop {
     // One-shot timers.  cancel() of an unknown or fired id is a no-op.
     TimerId add_timer(std::chrono::milliseconds delay, std::function<void()> cb);
     void cancel(TimerId id);
+    // Timers armed and not yet run or cancelled, and the length of the
+    // queue behind them: equal unless something leaks (tests).
+    std::size_t timers_armed() const { return timers_.size(); }
+    std::size_t timers_queued() const { return due_.size(); }
     // Runs cb on the next iteration (after the current callback returns):
     // for work that must not happen inside a library callback, such as
     // destroying the sdbus proxy that is delivering the reply.
