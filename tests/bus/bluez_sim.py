@@ -413,6 +413,14 @@ def SimEvents(_self):
     return dbus.Array(SIM.events, signature='(sssssd)')
 
 
+@dbus.service.method(MOCK, in_signature='', out_signature='a(sssssd)')
+def SimEventsTake(_self):
+    '''SimEvents, and forget them (the load case sees tens of thousands).'''
+    out = dbus.Array(SIM.events, signature='(sssssd)')
+    SIM.events = []
+    return out
+
+
 def _on_tx(_iface, changed, _invalidated, path=None, sender=None):
     for app in SIM.apps.values():
         if app['tx'] == path and app['sender'] == sender and 'Value' in changed:

@@ -9,9 +9,13 @@
 //        resume MTU         start a resume with the one peripheral we know
 //        recv HEX           one ATT value the peripheral notified
 //        garbage MTU        a well-framed message that is not a handshake message
+//        use N              become central number N (its own identity and store
+//                           under DIR/N, created on first use): one process
+//                           plays many devices for the load case
 //        quit
 //   out: frag HEX           one ATT value to write to the peripheral's rx
 //        done KIND EPOCH FINGERPRINT SHORT_CODE PEER_ID NOT_AFTER
+//        id DEVICE_ID       (after use) the identity now in use
 //        fail REASON
 //        error REASON       (a bad command)
 //        end                after every command: nothing more until the next one
@@ -20,10 +24,12 @@
 // mint; the session's not_after is the earlier of both sides', so a short one
 // makes the daemon's session expire soon), --clock-offset SECONDS.
 #include <sodium.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +63,21 @@ struct Peer {
         : dir(std::move(d)), identity(std::move(id)), store(std::move(s)), book(store) {}
 };
 
+std::unique_ptr<Peer> open_peer(const std::string& state, std::uint32_t now) {
+    auto dir = store::AdapterDir::open(state, "central");
+    if (!dir) {
+        std::cerr << "br-bus-peer: " << dir.error().message() << "\n";
+        return nullptr;
+    }
+    auto id = store::load_or_create_identity(*dir, now);
+    auto st = store::PeerStore::open(*dir);
+    if (!id || !st) {
+        std::cerr << "br-bus-peer: cannot open the store in " << state << "\n";
+        return nullptr;
+    }
+    return std::make_unique<Peer>(std::move(*dir), std::move(*id), std::move(*st));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,19 +100,12 @@ int main(int argc, char** argv) {
     if (state.empty() || sodium_init() < 0) return 2;
     auto now = [offset] { return static_cast<std::uint32_t>(std::time(nullptr) + offset); };
 
-    auto dir = store::AdapterDir::open(state, "central");
-    if (!dir) {
-        std::cerr << "br-bus-peer: " << dir.error().message() << "\n";
-        return 1;
-    }
-    auto id = store::load_or_create_identity(*dir, now());
-    auto st = store::PeerStore::open(*dir);
-    if (!id || !st) {
-        std::cerr << "br-bus-peer: cannot open the store in " << state << "\n";
-        return 1;
-    }
-    Peer me(std::move(*dir), std::move(*id), std::move(*st));
-    std::cerr << "br-bus-peer: identity " << b64url(me.identity.public_key()) << "\n";
+    std::map<std::string, std::unique_ptr<Peer>> peers;  // by state directory
+    auto first = open_peer(state, now());
+    if (!first) return 1;
+    Peer* cur = first.get();
+    peers[state] = std::move(first);
+    std::cerr << "br-bus-peer: identity " << b64url(cur->identity.public_key()) << "\n";
 
     handshake::Settings settings{validity};
     std::unique_ptr<handshake::Initiator> ini;
@@ -131,12 +145,31 @@ int main(int argc, char** argv) {
         std::string cmd = line.substr(0, sp);
         std::string arg = sp == std::string::npos ? "" : line.substr(sp + 1);
         if (cmd == "quit") break;
+        if (cmd == "use") {
+            // One handshake at a time: switching drops whatever was running.
+            std::string dir = state + "/" + arg;
+            auto& p = peers[dir];
+            if (!p) {
+                ::mkdir(dir.c_str(), 0700);
+                p = open_peer(dir, now());
+            }
+            if (!p) {
+                peers.erase(dir);
+                std::cout << "error cannot open " << dir << "\nend" << std::endl;
+                continue;
+            }
+            cur = p.get();
+            ini.reset();
+            rx.reset();
+            std::cout << "id " << b64url(cur->identity.public_key()) << "\nend" << std::endl;
+            continue;
+        }
         if (cmd == "pair" || cmd == "resume" || cmd == "garbage") {
             mtu = arg.empty() ? 23 : std::strtoul(arg.c_str(), nullptr, 10);
             rx.reset();
             std::optional<handshake::DeviceId> peer;
             if (cmd == "resume") {
-                for (const auto& [pid, info] : me.store.peers())
+                for (const auto& [pid, info] : cur->store.peers())
                     if (info.role == store::PeerRole::Responder) peer = pid;
                 if (!peer) {
                     std::cout << "error no peripheral stored to resume with\nend" << std::endl;
@@ -149,9 +182,9 @@ int main(int argc, char** argv) {
                 step.send.push_back(junk);
                 send_step(step);
             } else {
-                me.book.set_now(now());
-                ini = std::make_unique<handshake::Initiator>(me.identity, peer, me.book, me.replay,
-                                                             settings, now());
+                cur->book.set_now(now());
+                ini = std::make_unique<handshake::Initiator>(cur->identity, peer, cur->book,
+                                                             cur->replay, settings, now());
                 send_step(ini->start());
             }
         } else if (cmd == "recv") {
