@@ -18,6 +18,7 @@
 //   HomeKit pair-verify over HAP-BLE, Matter CASE (Sigma1/2/3) and CASE
 //   resumption over BTP.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 

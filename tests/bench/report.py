@@ -269,7 +269,10 @@ fragment + 3 bytes of ATT header.  Messages (bytes before framing): pairing
 {msgs(OURS_PAIR)}; resume {msgs(OURS_RESUME)}.  TLS: the bytes each side wrote
 to its memory BIO per flight ({msgs(TLS_FULL)}; resumption {msgs(TLS_PSK)}),
 streamed in ATT packets of MTU-3 bytes with no framing header of its own (the
-most favourable transport TLS could have here).  Round trips: flights until
+most favourable transport TLS could have here).  "acked": ATT PDUs that must
+be acknowledged (Write Response, Handle Value Confirmation) or answered (Read
+Request) before the next goes out, an ATT round trip each; our transport and
+TLS as modelled here have none.  Round trips: flights until
 each side's session is ready, halved; A is the initiator (central, TLS client).
 
 **Computed, not measured: HomeKit pair-verify over HAP-BLE.**  Source: HomeKit
@@ -344,6 +347,8 @@ if budget and ti and budget > 0.5 * ti:
              f"IKpsk2's four X25519; in TLS's mutual handshake each side makes an X25519 key "
              f"pair, one X25519 and three Ed25519 operations (a signature, two verifications), "
              f"and its PSK resumption no certificate work at all.")
+line += ("  Both ratios move between runs on a loaded machine (tests/bench/README.md): a "
+         "verdict within about 0.1 of its bound may flip on the next run.")
 notes.append(line)
 notes.append(
     f"- **Resume in 1 round trip**: the initiator's session is ready after 1 round trip "
