@@ -189,7 +189,18 @@ void DeviceWatch::update_device(const std::string& path, const Properties& props
     if (auto v = prop<std::string>(props, "Address")) d.address = *v;
     if (auto v = prop<sdbus::ObjectPath>(props, "Adapter")) d.adapter = *v;
     if (auto v = prop<bool>(props, "Connected")) d.connected = *v;
-    if (auto v = prop<bool>(props, "ServicesResolved")) d.resolved = *v;
+    if (auto v = prop<bool>(props, "ServicesResolved")) {
+        d.resolved = *v;
+        // Services resolve only on a live connection.  bluetoothd 5.66 was
+        // seen (testbed, a reconnection right after a disconnect) to signal
+        // ServicesResolved=true with no PropertiesChanged for Connected=true
+        // before it (bluetoothctl showed none either, and later a
+        // Connected=false): take the one for the other.
+        if (*v && !d.connected && !prop<bool>(props, "Connected")) {
+            log::debug("device ", d.address, ": ServicesResolved without Connected: connected");
+            d.connected = true;
+        }
+    }
     if (!d.connected) d.resolved = false;
     if (d.connected && !before.connected) ++d.connection;
     if (hooks_.device_changed &&
