@@ -354,12 +354,11 @@ std::optional<DaemonCore::LinkId> DaemonCore::central_ready(const std::string& a
                                                             const std::string& address, LinkIo io) {
     auto* a = adapter(adapter_path);
     if (!a) return std::nullopt;
+    // A device we do not know yet: a first contact.  The user asked for this
+    // connection (`bluetoothctl connect` or `pair`); whether the pair may
+    // form is the peripheral's decision (its pairing window or approval
+    // plugin), so the central needs no window of its own.
     auto peer = known_peer_at(*a, address);
-    if (!peer && !a->window_open()) {
-        log::warning("first contact with ", address, " on ", a->name,
-                     " not started: pairing window closed");
-        return std::nullopt;
-    }
     LinkSession* l =
         make_link(*a, device_path, address, LinkSession::Role::Initiator, std::move(io));
     log::info("handshake start adapter=", a->name, " device=", address,

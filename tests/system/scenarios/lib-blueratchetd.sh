@@ -46,8 +46,12 @@ br_daemon_start() {
     [ -x "$BR_DAEMON" ] || fail "no daemon at $BR_DAEMON (build it: ninja -C \$BR_BUILD src/daemon/blueratchetd)"
     br_bus_policy
     printf '[Session]\nHandshakeTimeout = 20\n%s\n' "${BR_SESSION_CONF:-}" > /tmp/br-main.conf
+    # Only the peripheral opens a pairing window: the central pairs because
+    # its user connects (README: `bluetoothctl connect` is all it takes).
+    local window=()
+    [ "$BR_HOST" = B ] && window=(--pairing-window 600)
     spawn blueratchetd "$BR_DAEMON" --config /tmp/br-main.conf --state-dir /tmp/br-state \
-        --debug --pairing-window 600
+        --debug "${window[@]}"
     wait_for 20 "blueratchetd to register its agent" \
         grep -q "registered agent" "$BR_OUT/blueratchetd.log"
     if [ "$BR_HOST" = B ]; then
