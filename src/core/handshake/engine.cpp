@@ -87,14 +87,16 @@ Expected<DeviceId, Error> check_identity(ByteView id, const noise::HandshakeStat
 struct Finished {
     Hash h;
     noise::CipherState send, recv;
+    SecretBytes secret;  // the final chaining key's third HKDF output
 };
 Expected<Finished, Failure> finish(noise::HandshakeState& hs, cert::Role role) {
     const Hash h = hs.handshake_hash();
-    auto split = hs.split();
+    auto split = hs.split_with_secret();
     if (!split) return unexpected(Failure{Error::Noise, split.error(), {}, {}, {}});
     if (role == cert::Role::Initiator)
-        return Finished{h, std::move(split->first), std::move(split->second)};
-    return Finished{h, std::move(split->second), std::move(split->first)};
+        return Finished{h, std::move(split->first), std::move(split->second),
+                        std::move(split->secret)};
+    return Finished{h, std::move(split->second), std::move(split->first), std::move(split->secret)};
 }
 
 }  // namespace
@@ -280,7 +282,7 @@ Step Initiator::on_pair2(const Message& m) {
     recv_.emplace(std::move(done->recv));
 
     const Bytes ids = ids_of(cert::Role::Initiator, identity_.public_key(), *peer_);
-    new_seed_ = ratchet::first_seed(h, ids);
+    new_seed_ = ratchet::first_seed(done->secret, h, ids);
     chosen_epoch_ = 0;
     auto own =
         mint_own(identity_, *peer_, cert::Role::Initiator, *new_seed_, 1, h, now_, settings_);
@@ -449,7 +451,7 @@ Step Responder::on_pair3(const Message& m) {
     recv_.emplace(std::move(done->recv));
 
     const Bytes ids = ids_of(cert::Role::Responder, identity_.public_key(), *peer_);
-    new_seed_ = ratchet::first_seed(h, ids);
+    new_seed_ = ratchet::first_seed(done->secret, h, ids);
     new_epoch_ = 1;
     auto own =
         mint_own(identity_, *peer_, cert::Role::Responder, *new_seed_, 1, h, now_, settings_);

@@ -246,6 +246,12 @@ Expected<std::pair<CipherState, CipherState>, Error> HandshakeState::split() {
     return ss_.split();
 }
 
+Expected<SymmetricState::SplitWithSecret, Error> HandshakeState::split_with_secret() {
+    if (aborted_) return unexpected(Error::Aborted);
+    if (!finished()) return unexpected(Error::NotFinished);
+    return ss_.split_with_secret();
+}
+
 void HandshakeState::complete_if_last() {
     if (!finished()) return;
     // The handshake needs no more private keys; only ck (for split) remains.

@@ -78,6 +78,8 @@ class HandshakeState {
     // Split(): (initiator->responder, responder->initiator) transport states.
     // NotFinished before the last message; MissingKey once already split.
     Expected<std::pair<CipherState, CipherState>, Error> split();
+    // The same, with a third HKDF output as a shared secret (SymmetricState).
+    Expected<SymmetricState::SplitWithSecret, Error> split_with_secret();
 
   private:
     // Bytes the next message needs beyond its payload (public keys, tags).

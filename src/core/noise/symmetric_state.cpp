@@ -81,6 +81,14 @@ Expected<std::pair<CipherState, CipherState>, Error> SymmetricState::split() {
     return std::pair<CipherState, CipherState>{CipherState(k1.view()), CipherState(k2.view())};
 }
 
+Expected<SymmetricState::SplitWithSecret, Error> SymmetricState::split_with_secret() {
+    if (ck_.empty()) return unexpected(Error::MissingKey);
+    auto k = noise_hkdf3(ck_.view(), {});
+    wipe();
+    return SplitWithSecret{CipherState(k.out1.view()), CipherState(k.out2.view()),
+                           std::move(k.out3)};
+}
+
 void SymmetricState::wipe() {
     ck_.wipe();
     cs_.clear();

@@ -42,6 +42,16 @@ class SymmetricState {
     // handshake CipherState.  MissingKey if ck is already wiped.
     Expected<std::pair<CipherState, CipherState>, Error> split();
 
+    // Split() plus a third output of the same HKDF(ck, "", 3): a secret both
+    // parties share, bound to every DH of the handshake (h is not secret: in
+    // a pattern without psk it hashes public values only).  The first two
+    // outputs are Split()'s, so the transport keys do not change.
+    struct SplitWithSecret {
+        CipherState first, second;
+        SecretBytes secret;
+    };
+    Expected<SplitWithSecret, Error> split_with_secret();
+
     // Wipes ck and the handshake key (h stays: it is not secret).
     void wipe();
 

@@ -78,8 +78,12 @@ SecretBytes next_seed(ByteView seed, const Hash& handshake_hash, ByteView ids) {
     return derive_secret(seed, "ratchet", ctx, kSeedLen);
 }
 
-SecretBytes first_seed(const Hash& handshake_hash, ByteView ids) {
-    return derive_secret(handshake_hash, "pair seed", ids, kSeedLen);
+SecretBytes first_seed(const SecretBytes& handshake_secret, const Hash& handshake_hash,
+                       ByteView ids) {
+    Bytes ctx;
+    append(ctx, handshake_hash);
+    append(ctx, ids);
+    return derive_secret(handshake_secret.view(), "pair seed", ctx, kSeedLen);
 }
 
 }  // namespace br::ratchet

@@ -79,7 +79,11 @@ class Holdings {
 
 // seed(n+1) = KDF(seed(n), "ratchet", h || id_A || id_B)
 SecretBytes next_seed(ByteView seed, const Hash& handshake_hash, ByteView ids);
-// seed(1) = KDF(h, "pair seed", id_A || id_B)
-SecretBytes first_seed(const Hash& handshake_hash, ByteView ids);
+// seed(1) = KDF(secret, "pair seed", h || id_A || id_B), where secret is the
+// third HKDF output of the pairing's final chaining key (Noise split): h
+// alone would not do, in XX it hashes public values only, so anyone who
+// recorded the pairing could compute it.
+SecretBytes first_seed(const SecretBytes& handshake_secret, const Hash& handshake_hash,
+                       ByteView ids);
 
 }  // namespace br::ratchet

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/cert/certificate.hpp"
+#include "core/crypto/kdf.hpp"
 #include "pair_test_util.hpp"
 
 namespace br::test {
@@ -42,6 +43,42 @@ TEST(Handshake, PairsThenResumesWithFreshCertificatesEachEpoch) {
     EXPECT_EQ(b.book.disk[a.id()][0].epoch, 6u);
     ASSERT_EQ(a.book.disk[b.id()].size(), 2u);
     EXPECT_EQ(a.book.disk[b.id()][1].epoch, 6u);
+}
+
+// seed_1 must not be computable from what a passive listener of the pairing
+// has: in XX the handshake hash h hashes public values only (ephemeral keys,
+// ciphertexts), and the identities are public keys.  It was once
+// KDF(h, "pair seed", ids) (docs/SECURITY.md, 5.1); it now comes from the
+// final chaining key, which every DH of the handshake went into.
+TEST(Handshake, TheFirstSeedIsNotAFunctionOfThePublicTranscript) {
+    Device a, b;
+    auto p = connect(a, b);
+    ASSERT_TRUE(p.a && p.b);
+    ASSERT_EQ(a.book.disk[b.id()].size(), 1u);
+    const Bytes& seed_a = a.book.disk[b.id()][0].seed;
+    const Bytes& seed_b = b.book.disk[a.id()][0].seed;
+    EXPECT_EQ(seed_a, seed_b);
+    const Hash& h = p.a->handshake_hash;
+    EXPECT_EQ(h, p.b->handshake_hash);
+    const Bytes ids = cert::ids_for(cert::Role::Initiator, a.id(), b.id());
+    Bytes h_ids(h.begin(), h.end());
+    h_ids.insert(h_ids.end(), ids.begin(), ids.end());
+    // What an eavesdropper can compute from h and the identities.
+    for (const auto& [key, ctx] :
+         {std::pair<ByteView, ByteView>{h, ids}, std::pair<ByteView, ByteView>{h, h_ids},
+          std::pair<ByteView, ByteView>{ids, h}}) {
+        for (const char* label : {"pair seed", "ratchet"}) {
+            auto guess = derive_secret(key, label, ctx, seed_a.size());
+            EXPECT_FALSE(std::equal(seed_a.begin(), seed_a.end(), guess.view().begin())) << label;
+        }
+    }
+    // And pairing the same two identities again (both forgot) gets another seed.
+    const Bytes first = seed_a;
+    a.book.disk.clear();
+    b.book.disk.clear();
+    auto q = connect(a, b);
+    ASSERT_TRUE(q.a && q.b);
+    EXPECT_NE(a.book.disk[b.id()][0].seed, first);
 }
 
 // The two devices read different clocks.  Within the skew allowance
