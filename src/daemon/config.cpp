@@ -20,7 +20,9 @@
 #include <cstring>
 #include <map>
 #include <sstream>
+#include <string_view>
 #include <utility>
+#include <variant>
 
 namespace br::daemon {
 
@@ -113,9 +115,30 @@ bool is_plugin_section(std::string_view s) {
     return s.size() > kPluginPrefix.size() && s.substr(0, kPluginPrefix.size()) == kPluginPrefix;
 }
 
-bool valid_adapter_name(const std::string& s) {
+bool valid_adapter_name(std::string_view s) {
     if (s.size() < 4 || s.size() > 8 || s.compare(0, 3, "hci") != 0) return false;
     return std::all_of(s.begin() + 3, s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A comma-separated list of names ("" is the empty list): each trimmed,
+// each passing `valid`, none twice, no trailing comma.  The error is the
+// reason for the line's message; `what` describes one valid list.
+std::variant<std::vector<std::string>, std::string> parse_name_list(const std::string& value,
+                                                                    bool (*valid)(std::string_view),
+                                                                    const std::string& what) {
+    std::vector<std::string> names;
+    if (value.empty()) return names;
+    std::stringstream ss(value);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        item = trim(item);
+        if (!valid(item)) return "must be " + what + "; \"" + item + "\" is not one";
+        if (std::find(names.begin(), names.end(), item) != names.end())
+            return item + " is listed twice";
+        names.push_back(item);
+    }
+    if (value.back() == ',') return std::string("trailing comma");
+    return names;
 }
 
 struct Parser {
@@ -296,25 +319,10 @@ struct Parser {
         } else if (id == "Pairing.RefusedFirstContactsPerMinute") {
             return ranged(1, 1000, config.refused_first_contacts_per_minute);
         } else if (id == "Adapters.Only") {
-            std::vector<std::string> names;
-            std::stringstream ss(value);
-            std::string item;
-            if (!value.empty()) {
-                while (std::getline(ss, item, ',')) {
-                    item = trim(item);
-                    if (!valid_adapter_name(item)) {
-                        return bad(
-                            "must be a comma-separated list of adapter names (hci0,hci1); \"" +
-                            item + "\" is not one");
-                    }
-                    if (std::find(names.begin(), names.end(), item) != names.end()) {
-                        return bad(item + " is listed twice");
-                    }
-                    names.push_back(item);
-                }
-                if (value.back() == ',') return bad("trailing comma");
-            }
-            config.only_adapters = std::move(names);
+            auto names = parse_name_list(value, valid_adapter_name,
+                                         "a comma-separated list of adapter names (hci0,hci1)");
+            if (auto* why = std::get_if<std::string>(&names)) return bad(*why);
+            config.only_adapters = std::move(std::get<std::vector<std::string>>(names));
         } else if (id == "General.PluginDirectory") {
             if (value.empty() || value[0] != '/') return bad("must be an absolute path");
             if (value.find("/../") != std::string::npos || value.ends_with("/..")) {
@@ -322,25 +330,10 @@ struct Parser {
             }
             config.plugin_directory = value;
         } else if (id == "Plugins.Load") {
-            std::vector<std::string> names;
-            std::stringstream ss(value);
-            std::string item;
-            if (!value.empty()) {
-                while (std::getline(ss, item, ',')) {
-                    item = trim(item);
-                    if (!valid_plugin_name(item)) {
-                        return bad(
-                            "must be a comma-separated list of plugin names ([a-z0-9_-]+); \"" +
-                            item + "\" is not one");
-                    }
-                    if (std::find(names.begin(), names.end(), item) != names.end()) {
-                        return bad(item + " is listed twice");
-                    }
-                    names.push_back(item);
-                }
-                if (value.back() == ',') return bad("trailing comma");
-            }
-            config.plugins_load = std::move(names);
+            auto names = parse_name_list(value, valid_plugin_name,
+                                         "a comma-separated list of plugin names ([a-z0-9_-]+)");
+            if (auto* why = std::get_if<std::string>(&names)) return bad(*why);
+            config.plugins_load = std::move(std::get<std::vector<std::string>>(names));
         } else if (id == "Plugins.CallTimeout") {
             return ranged(1, 60, config.plugin_call_timeout_seconds);
         }
