@@ -241,9 +241,9 @@ Expected<Bytes, Error> HandshakeState::read_message(ByteView message) {
 }
 
 Expected<std::pair<CipherState, CipherState>, Error> HandshakeState::split() {
-    if (aborted_) return unexpected(Error::Aborted);
-    if (!finished()) return unexpected(Error::NotFinished);
-    return ss_.split();
+    auto s = split_with_secret();
+    if (!s) return unexpected(s.error());
+    return std::pair<CipherState, CipherState>{std::move(s->first), std::move(s->second)};
 }
 
 Expected<SymmetricState::SplitWithSecret, Error> HandshakeState::split_with_secret() {
