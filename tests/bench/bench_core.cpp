@@ -23,7 +23,7 @@
 // code happens to call).  AEAD "small" is a Noise handshake field (<= 48 B
 // plaintext), "large" the CERT message (253 B certificate + 32 B fingerprint).
 // SHA-256 counts every mix_hash and fingerprint; HMAC counts every
-// HMAC-SHA256 in Noise's HKDF (MixKey 3, MixKeyAndHash 4, Split 3) and in the
+// HMAC-SHA256 in Noise's HKDF (MixKey 3, MixKeyAndHash 4, Split with its third output 4) and in the
 // labelled KDF (2 per 32-byte output: extract + one expand block).
 //
 // clang-format off
@@ -31,8 +31,8 @@
 //                    keygen DH     ->x   ->kp    sign verify secret public expand small large 256 256
 //   pair   initiator   1     3      1     1       1    2      1      1      1      4     2    14  21
 //   pair   responder   1     3      1     1       1    2      1      1      1      4     2    14  21
-//   resume initiator   1     4      1     1       1    2      1      1      1      3     2    15  33
-//   resume responder   1     4      1     1       1    2      1      1      1      3     2    15  33
+//   resume initiator   1     4      1     1       1    2      1      1      1      3     2    15  34
+//   resume responder   1     4      1     1       1    2      1      1      1      3     2    15  34
 //   cert   mint        -     -      -     1       1    -      1      -      1      -     -     1   4
 //   cert   verify      -     -      -     -       -    2      -      1      -      -     -     2   2
 // clang-format on
@@ -41,7 +41,8 @@
 //   Noise: keygen e; DH es, ss, ee, se; AEAD s, payload (offer), RESUME_2
 //   payload; SHA-256: protocol name (36 chars > HASHLEN), prologue, rs
 //   pre-message, e, s, payload, re, psk, payload = 9; HMAC: MixKey(e) 3, es 3,
-//   ss 3, MixKey(re) 3, ee 3, se 3, psk 4, Split 3 = 25.
+//   ss 3, MixKey(re) 3, ee 3, se 3, psk 4, Split 4 (the engine always
+//   splits with the third output) = 26.
 //   Identity: Ed25519 -> X25519 of the peer's identity (the Noise rs).
 //   Ratchet: next_seed 2 HMAC.  Mint: session-key KDF 2 HMAC + seed->keypair,
 //   delegation param 2 HMAC + blind_secret + sign_expanded, self-signature
@@ -123,8 +124,8 @@ struct Operation {
 const Operation kOperations[] = {
     {"pair/initiator", {1, 3, 1, 1, 1, 2, 1, 1, 1, 4, 2, 14, 21}, false},
     {"pair/responder", {1, 3, 1, 1, 1, 2, 1, 1, 1, 4, 2, 14, 21}, false},
-    {"resume/initiator", {1, 4, 1, 1, 1, 2, 1, 1, 1, 3, 2, 15, 33}, true},
-    {"resume/responder", {1, 4, 1, 1, 1, 2, 1, 1, 1, 3, 2, 15, 33}, true},
+    {"resume/initiator", {1, 4, 1, 1, 1, 2, 1, 1, 1, 3, 2, 15, 34}, true},
+    {"resume/responder", {1, 4, 1, 1, 1, 2, 1, 1, 1, 3, 2, 15, 34}, true},
     {"cert/mint", {0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1, 4}, false},
     {"cert/verify", {0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 0, 2, 2}, false},
 };
