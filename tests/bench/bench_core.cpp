@@ -23,8 +23,9 @@
 // code happens to call).  AEAD "small" is a Noise handshake field (<= 48 B
 // plaintext), "large" the CERT message (253 B certificate + 32 B fingerprint).
 // SHA-256 counts every mix_hash and fingerprint; HMAC counts every
-// HMAC-SHA256 in Noise's HKDF (MixKey 3, MixKeyAndHash 4, Split with its third output 4) and in the
-// labelled KDF (2 per 32-byte output: extract + one expand block).
+// HMAC-SHA256 in Noise's HKDF (MixKey 3, MixKeyAndHash 4, Split with its
+// third output 4) and in the labelled KDF (2 per 32-byte output: extract +
+// one expand block).
 //
 // clang-format off
 //                    x25519 x25519 ed pk ed seed ed   ed     blind  blind  sign   aead  aead  sha hmac
