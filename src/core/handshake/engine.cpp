@@ -59,12 +59,14 @@ Expected<cert::Certificate, Failure> open_certificate(noise::CipherState& cs, co
     return *peer;
 }
 
+// `pair_code` is the commit-and-reveal code of a first pairing; a resume,
+// authenticated by the ratchet seed, shows the fingerprint's short code.
 Session make_session(Kind kind, cert::Role role, const Ed25519Public& own_id,
                      const Ed25519Public& peer_id, const Hash& h, cert::SessionCert own,
-                     const cert::Certificate& peer) {
+                     const cert::Certificate& peer, const std::string& pair_code) {
     const Ed25519Public own_spk = *own.session_public_key();
     Hash fp = cert::fingerprint_for(role, h, own_id, peer_id, own_spk, peer.session_pk);
-    std::string code = cert::short_code(fp);
+    std::string code = kind == Kind::Pair ? pair_code : cert::short_code(fp);
     return Session{kind, role, own_id, peer_id, peer.epoch, h, std::move(own), peer, fp, code};
 }
 
@@ -81,6 +83,18 @@ Expected<DeviceId, Error> check_identity(ByteView id, const noise::HandshakeStat
         return unexpected(Error::IdentityMismatch);
     if (peer == own) return unexpected(Error::SelfPairing);
     return peer;
+}
+
+// PAIR_2's and PAIR_3's payload: an identity followed by a 32-byte value
+// (the responder's commitment, the initiator's nonce).
+struct IdentityAnd32 {
+    ByteView id;
+    ByteView value;
+};
+static_assert(std::tuple_size_v<Hash> == kPairNonceLen, "a commitment is as long as a nonce");
+Expected<IdentityAnd32, Error> split_pair_payload(ByteView payload) {
+    if (payload.size() != kEd25519PublicLen + kPairNonceLen) return unexpected(Error::Decode);
+    return IdentityAnd32{payload.first(kEd25519PublicLen), payload.subspan(kEd25519PublicLen)};
 }
 
 // A finished handshake's hash and transport ciphers, oriented for `role`.
@@ -152,6 +166,8 @@ const char* to_string(Error e) {
             return "responder chose an epoch we did not offer";
         case Error::NotApproved:
             return "first contact not approved";
+        case Error::CommitmentMismatch:
+            return "revealed nonce does not open the commitment";
         case Error::Certificate:
             return "peer certificate rejected";
         case Error::FingerprintMismatch:
@@ -255,6 +271,9 @@ Step Initiator::receive(ByteView wire) {
         case State::SentResume1:
             if (m->type == MessageType::Resume2) return on_resume2(*m);
             break;
+        case State::AwaitReveal:
+            if (m->type == MessageType::Reveal) return on_reveal(*m);
+            break;
         case State::AwaitPeerCert:
             if (m->type == MessageType::Cert) return on_peer_cert(*m);
             break;
@@ -267,12 +286,19 @@ Step Initiator::receive(ByteView wire) {
 Step Initiator::on_pair2(const Message& m) {
     auto payload = hs_->read_message(m.body);
     if (!payload) return fail(Failure{Error::Noise, payload.error(), {}, {}, {}});
-    auto peer = check_identity(*payload, *hs_, identity_.public_key());
+    auto parts = split_pair_payload(*payload);
+    if (!parts) return fail(parts.error());
+    auto peer = check_identity(parts->id, *hs_, identity_.public_key());
     if (!peer) return fail(peer.error());
     if (peer_ && *peer != *peer_) return fail(Error::IdentityMismatch);
     peer_ = *peer;
+    std::copy(parts->value.begin(), parts->value.end(), commitment_b_.begin());
 
-    auto pair3 = hs_->write_message(identity_.public_key());
+    // Our nonce goes out only now, after B is bound to its own (section 4.1).
+    random_bytes(nonce_a_);
+    Bytes pair3_payload(identity_.public_key().begin(), identity_.public_key().end());
+    append(pair3_payload, nonce_a_);
+    auto pair3 = hs_->write_message(pair3_payload);
     if (!pair3) return fail(Failure{Error::Noise, pair3.error(), {}, {}, {}});
     auto done = finish(*hs_, cert::Role::Initiator);
     hs_.reset();
@@ -294,9 +320,24 @@ Step Initiator::on_pair2(const Message& m) {
     Step step;
     step.send.push_back(encode(Message{MessageType::Pair3, 0, std::move(*pair3)}));
     step.send.push_back(std::move(*cert_msg));
-    state_ = State::AwaitPeerCert;
+    state_ = State::AwaitReveal;
     handshake_hash_ = h;
     return step;
+}
+
+Step Initiator::on_reveal(const Message& m) {
+    auto nonce_b = recv_->decrypt_with_ad({}, m.body);
+    if (!nonce_b) return fail(Failure{Error::Noise, nonce_b.error(), {}, {}, {}});
+    if (nonce_b->size() != kPairNonceLen) return fail(Error::Decode);
+    if (!opens_commitment(commitment_b_, *nonce_b)) return fail(Error::CommitmentMismatch);
+    pair_code_ = pair_code(handshake_hash_, nonce_a_, *nonce_b);
+    state_ = State::AwaitPeerCert;
+    return Step{};
+}
+
+std::string Initiator::pending_short_code() const {
+    if (kind_ != Kind::Pair || state_ != State::AwaitPeerCert) return {};
+    return pair_code_;
 }
 
 Step Initiator::on_resume2(const Message& m) {
@@ -351,7 +392,7 @@ Step Initiator::on_peer_cert(const Message& m) {
     }
     if (held_) held_->wipe();
     session_.emplace(make_session(kind_, cert::Role::Initiator, identity_.public_key(), *peer_,
-                                  handshake_hash_, std::move(*own_), *peer));
+                                  handshake_hash_, std::move(*own_), *peer, pair_code_));
     own_.reset();
     send_.reset();
     recv_.reset();
@@ -386,6 +427,7 @@ Step Responder::fail(Failure f, std::optional<AbortReason> tell_peer) {
     if (held_) held_->wipe();
     if (new_seed_) new_seed_->wipe();
     if (own_) own_->invalidate(InvalidationReason::Revoked);
+    if (nonce_b_) nonce_b_->wipe();
     hs_.reset();
     send_.reset();
     recv_.reset();
@@ -428,7 +470,12 @@ Step Responder::on_pair1(const Message& m) {
     if (!payload)
         return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
     if (!payload->empty()) return fail(Error::Decode, AbortReason::ProtocolError);
-    auto out = hs_->write_message(identity_.public_key());
+    // Commit to our nonce before A picks its own; it is revealed after PAIR_3.
+    nonce_b_.emplace(kPairNonceLen);
+    random_bytes(nonce_b_->span());
+    Bytes pair2_payload(identity_.public_key().begin(), identity_.public_key().end());
+    append(pair2_payload, pair_commitment(nonce_b_->view()));
+    auto out = hs_->write_message(pair2_payload);
     if (!out) return fail(Failure{Error::Noise, out.error(), {}, {}, {}});
     Step step;
     step.send.push_back(encode(Message{MessageType::Pair2, 0, std::move(*out)}));
@@ -440,9 +487,12 @@ Step Responder::on_pair3(const Message& m) {
     auto payload = hs_->read_message(m.body);
     if (!payload)
         return fail(Failure{Error::Noise, payload.error(), {}, {}, {}}, AbortReason::ProtocolError);
-    auto peer = check_identity(*payload, *hs_, identity_.public_key());
+    auto parts = split_pair_payload(*payload);
+    if (!parts) return fail(parts.error(), AbortReason::ProtocolError);
+    auto peer = check_identity(parts->id, *hs_, identity_.public_key());
     if (!peer) return fail(peer.error(), AbortReason::ProtocolError);
     peer_ = *peer;
+    std::copy(parts->value.begin(), parts->value.end(), nonce_a_.begin());
     auto done = finish(*hs_, cert::Role::Responder);
     hs_.reset();
     if (!done) return fail(done.error());
@@ -523,8 +573,16 @@ Step Responder::on_initiator_cert(const Message& m) {
     if (!peer) return fail(peer.error(), AbortReason::ProtocolError);
     peer_cert_ = *peer;
     if (kind_ == Kind::Pair) {
+        // REVEAL goes out before the approval policy is asked, so that A can
+        // show the same code while B's operator compares.
+        auto reveal = send_->encrypt_with_ad({}, nonce_b_->view());
+        if (!reveal) return fail(Failure{Error::Noise, reveal.error(), {}, {}, {}});
+        pair_code_ = pair_code(handshake_hash_, nonce_a_, nonce_b_->view());
+        nonce_b_->wipe();
+        nonce_b_.reset();
         state_ = State::AwaitingApproval;
         Step step;
+        step.send.push_back(encode(Message{MessageType::Reveal, 0, std::move(*reveal)}));
         step.needs_approval = true;
         return step;
     }
@@ -535,7 +593,7 @@ Step Responder::on_initiator_cert(const Message& m) {
     if (!book_.persist(*peer_, PeerRole::Initiator, held)) return fail(Error::PersistFailed);
     held.wipe();
     session_.emplace(make_session(kind_, cert::Role::Responder, identity_.public_key(), *peer_,
-                                  handshake_hash_, std::move(*own_), *peer_cert_));
+                                  handshake_hash_, std::move(*own_), *peer_cert_, pair_code_));
     own_.reset();
     send_.reset();
     recv_.reset();
@@ -546,12 +604,8 @@ Step Responder::on_initiator_cert(const Message& m) {
 }
 
 std::string Responder::pending_short_code() const {
-    if (state_ != State::AwaitingApproval || !own_ || !peer_cert_) return {};
-    auto own_spk = own_->session_public_key();
-    if (!own_spk) return {};
-    return cert::short_code(cert::fingerprint_for(cert::Role::Responder, handshake_hash_,
-                                                  identity_.public_key(), *peer_, *own_spk,
-                                                  peer_cert_->session_pk));
+    if (state_ != State::AwaitingApproval) return {};
+    return pair_code_;
 }
 
 Step Responder::approve(bool approved) {
@@ -566,7 +620,7 @@ Step Responder::approve(bool approved) {
     Step step;
     step.send.push_back(std::move(*cert_msg));
     session_.emplace(make_session(kind_, cert::Role::Responder, identity_.public_key(), *peer_,
-                                  handshake_hash_, std::move(*own_), *peer_cert_));
+                                  handshake_hash_, std::move(*own_), *peer_cert_, pair_code_));
     own_.reset();
     send_.reset();
     recv_.reset();

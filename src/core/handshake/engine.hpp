@@ -7,10 +7,11 @@
 //
 //   pairing (Noise XX)                     resume (Noise IKpsk2)
 //   A -> B  PAIR_1                         A -> B  RESUME_1 (offered epochs)
-//   B -> A  PAIR_2                         B -> A  RESUME_2 (chosen epoch), CERT_B
-//   A -> B  PAIR_3, CERT_A                 A: persist {e, e+1}
-//   B: approval, persist {1}               A -> B  CERT_A        (the confirmation)
-//   B -> A  CERT_B                         B: persist {e+1}
+//   B -> A  PAIR_2 (commits to nonce_B)    B -> A  RESUME_2 (chosen epoch), CERT_B
+//   A -> B  PAIR_3 (nonce_A), CERT_A       A: persist {e, e+1}
+//   B -> A  REVEAL (nonce_B)               A -> B  CERT_A        (the confirmation)
+//   B: approval, persist {1}               B: persist {e+1}
+//   B -> A  CERT_B
 //   A: persist {1}
 //
 // Any failure ends the handshake (state Failed); the caller drops the link.
@@ -23,6 +24,7 @@
 
 #include "core/cert/session.hpp"
 #include "core/handshake/messages.hpp"
+#include "core/handshake/pairing_code.hpp"
 #include "core/handshake/peer_book.hpp"
 #include "core/handshake/session.hpp"
 #include "core/noise/cipher_state.hpp"
@@ -41,6 +43,7 @@ enum class Error {
     NoCommonEpoch,        // resume offer shares no epoch with what we hold
     EpochNotOffered,      // RESUME_2 chose an epoch we did not offer
     NotApproved,          // first contact refused by the approval policy
+    CommitmentMismatch,   // REVEAL's nonce does not open PAIR_2's commitment
     Certificate,          // the peer's certificate failed (cert_error says why)
     FingerprintMismatch,  // the certificate's fingerprint is not ours
     PersistFailed,        // the store could not write; nothing was sent after it
@@ -75,7 +78,7 @@ struct Settings {
 
 class Initiator {
   public:
-    enum class State { Idle, SentPair1, SentResume1, AwaitPeerCert, Done, Failed };
+    enum class State { Idle, SentPair1, SentResume1, AwaitReveal, AwaitPeerCert, Done, Failed };
 
     // `peer` is the responder's identity when we are already paired with it
     // (the book then supplies the seeds); nullopt for a first contact.
@@ -87,12 +90,16 @@ class Initiator {
 
     State state() const { return state_; }
     Kind kind() const { return kind_; }
+    // A first pairing, once REVEAL has been read: the 6-digit code to compare
+    // with the one the responder shows while it waits for its approval.
+    std::string pending_short_code() const;
     std::optional<Session> take_session();
 
   private:
     Step fail(Error e);
     Step fail(Failure f);
     Step on_pair2(const Message& m);
+    Step on_reveal(const Message& m);
     Step on_resume2(const Message& m);
     Step on_peer_cert(const Message& m);
 
@@ -113,6 +120,9 @@ class Initiator {
     std::optional<SecretBytes> new_seed_;
     std::optional<cert::SessionCert> own_;
     Hash handshake_hash_{};
+    PairNonce nonce_a_{};    // pairing: ours, sent in PAIR_3
+    Hash commitment_b_{};    // pairing: the responder's, from PAIR_2
+    std::string pair_code_;  // pairing: known once REVEAL opened the commitment
     std::optional<Session> session_;
 };
 
@@ -139,7 +149,8 @@ class Responder {
     Kind kind() const { return kind_; }
     // The initiator's identity, known once PAIR_3 or RESUME_1 has been read.
     std::optional<DeviceId> peer() const { return peer_; }
-    // While AwaitingApproval: the 6-digit code both sides can compare.
+    // While AwaitingApproval: the 6-digit code both sides can compare (the
+    // initiator has it from REVEAL, sent just before approval is asked for).
     std::string pending_short_code() const;
     std::optional<Session> take_session();
 
@@ -169,6 +180,9 @@ class Responder {
     std::optional<cert::SessionCert> own_;
     std::optional<cert::Certificate> peer_cert_;
     Hash handshake_hash_{};
+    std::optional<SecretBytes> nonce_b_;  // pairing: committed in PAIR_2, kept until REVEAL
+    PairNonce nonce_a_{};                 // pairing: the initiator's, from PAIR_3
+    std::string pair_code_;               // pairing: computed when REVEAL goes out
     std::optional<Session> session_;
 };
 

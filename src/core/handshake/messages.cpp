@@ -51,6 +51,7 @@ static bool known_type(std::uint8_t t) {
         case MessageType::Pair1:
         case MessageType::Pair2:
         case MessageType::Pair3:
+        case MessageType::Reveal:
         case MessageType::Resume1:
         case MessageType::Resume2:
         case MessageType::Cert:

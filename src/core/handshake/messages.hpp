@@ -20,8 +20,9 @@ inline constexpr std::size_t kMaxOfferedEpochs = 2;
 
 enum class MessageType : std::uint8_t {
     Pair1 = 0x01,    // XX  -> e
-    Pair2 = 0x02,    // XX  <- e, ee, s, es       payload: id_B
-    Pair3 = 0x03,    // XX  -> s, se              payload: id_A
+    Pair2 = 0x02,    // XX  <- e, ee, s, es       payload: id_B || commitment to nonce_B
+    Pair3 = 0x03,    // XX  -> s, se              payload: id_A || nonce_A
+    Reveal = 0x04,   // transport <-              nonce_B (opens PAIR_2's commitment)
     Resume1 = 0x11,  // IKpsk2 -> e, es, s, ss    payload: id_A || n || n x epoch
     Resume2 = 0x12,  // IKpsk2 <- e, ee, se, psk  header: chosen epoch
     Cert = 0x20,     // transport: compact certificate || fingerprint

@@ -231,6 +231,11 @@ LinkSession* DaemonCore::make_link(AdapterState& a, const std::string& device_pa
     hooks.on_failure = [this](LinkSession& l, const std::string& why) { on_link_failure(l, why); };
     hooks.approve = [this](LinkSession& l, const std::string& code) { request_approval(l, code); };
     hooks.admit_first_contact = [this](LinkSession& l) { return admit_first_contact(l); };
+    hooks.code_to_compare = [](LinkSession& l, const std::string& code) {
+        log::info("pairing adapter=", l.adapter().name, " address=", l.address(),
+                  " short_code=", code,
+                  " (the peripheral shows the same code if no one is in between)");
+    };
     auto link = std::make_unique<LinkSession>(id, a, device_path, address, role, std::move(io),
                                               std::move(hooks), settings_);
     LinkSession* raw = link.get();

@@ -43,7 +43,12 @@ void LinkSession::on_fragment(ByteView fragment) {
             fail("a message from the peripheral before any handshake started");
             return;
         }
+        const bool awaiting_reveal =
+            initiator_->state() == handshake::Initiator::State::AwaitReveal;
         handle(initiator_->receive(m));
+        if (awaiting_reveal && !failed_ && hooks_.code_to_compare &&
+            !initiator_->pending_short_code().empty())
+            hooks_.code_to_compare(*this, initiator_->pending_short_code());
         return;
     }
     // Responder: a new handshake starts with a message while none is in

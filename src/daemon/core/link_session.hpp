@@ -39,6 +39,9 @@ class LinkSession {
         // Responder, first contact: asks the approval policy; the verdict
         // comes later through approval_verdict() (never from inside this call).
         std::function<void(LinkSession&, const std::string& short_code)> approve;
+        // Initiator, first contact: the peripheral revealed its nonce, so this
+        // side knows the code its user compares with the peripheral's.
+        std::function<void(LinkSession&, const std::string& short_code)> code_to_compare;
         // Responder: may a first contact (PAIR_1) start on this link now?
         // No: the central is told Busy and the link fails before any DH.
         std::function<bool(LinkSession&)> admit_first_contact;

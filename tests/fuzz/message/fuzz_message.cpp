@@ -22,9 +22,9 @@ void check(bool ok) {
     if (!ok) std::abort();
 }
 
-constexpr MessageType kTypes[] = {MessageType::Pair1,   MessageType::Pair2,   MessageType::Pair3,
-                                  MessageType::Resume1, MessageType::Resume2, MessageType::Cert,
-                                  MessageType::Abort};
+constexpr MessageType kTypes[] = {MessageType::Pair1,  MessageType::Pair2,   MessageType::Pair3,
+                                  MessageType::Reveal, MessageType::Resume1, MessageType::Resume2,
+                                  MessageType::Cert,   MessageType::Abort};
 
 bool same(const Message& a, const Message& b) {
     return a.type == b.type && a.epoch == b.epoch && a.body == b.body;

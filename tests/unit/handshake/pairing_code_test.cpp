@@ -1,0 +1,186 @@
+// The first pairing's short code: commitment, reveal, and what a responder
+// that does not follow the protocol can and cannot do with it
+// (docs/PROTOCOL.md 4.1, docs/SECURITY.md 5.2).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/handshake/pairing_code.hpp"
+#include "core/noise/handshake_state.hpp"
+#include "pair_test_util.hpp"
+
+namespace br::test {
+namespace {
+
+using handshake::Error;
+using handshake::Message;
+using handshake::MessageType;
+
+Bytes only(const handshake::Step& s) {
+    EXPECT_FALSE(s.failure) << s.failure->describe();
+    EXPECT_EQ(s.send.size(), 1u);
+    return s.send.empty() ? Bytes{} : s.send.front();
+}
+
+TEST(PairingCode, BothSidesShowTheSameCodeBeforeApproval) {
+    Device a, b;
+    handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
+    handshake::Responder res(b.identity, b.book, b.replay, {}, kNow);
+    Bytes pair1 = only(ini.start());
+    Bytes pair2 = only(res.receive(pair1));
+    auto flight3 = ini.receive(pair2);
+    ASSERT_EQ(flight3.send.size(), 2u);       // PAIR_3, CERT_A
+    EXPECT_EQ(ini.pending_short_code(), "");  // nothing to show before REVEAL
+    EXPECT_FALSE(res.receive(flight3.send[0]).failure);
+    EXPECT_EQ(res.pending_short_code(), "");
+    auto ask = res.receive(flight3.send[1]);
+    ASSERT_FALSE(ask.failure);
+    ASSERT_TRUE(ask.needs_approval);
+    ASSERT_EQ(ask.send.size(), 1u);  // REVEAL goes out before the verdict
+    EXPECT_EQ(handshake::decode(ask.send[0])->type, MessageType::Reveal);
+    const std::string code_b = res.pending_short_code();
+    ASSERT_EQ(code_b.size(), 6u);
+
+    auto revealed = ini.receive(ask.send[0]);
+    ASSERT_FALSE(revealed.failure);
+    EXPECT_TRUE(revealed.send.empty());
+    EXPECT_FALSE(revealed.done);
+    EXPECT_EQ(ini.pending_short_code(), code_b);
+    EXPECT_TRUE(a.book.disk.empty());  // shown, not yet paired
+    EXPECT_TRUE(b.book.disk.empty());
+
+    auto approved = res.approve(true);
+    ASSERT_TRUE(approved.done);
+    Bytes cert_b = only(approved);
+    ASSERT_TRUE(ini.receive(cert_b).done);
+    auto sa = ini.take_session();
+    auto sb = res.take_session();
+    ASSERT_TRUE(sa && sb);
+    EXPECT_EQ(sa->short_code, code_b);
+    EXPECT_EQ(sb->short_code, code_b);
+}
+
+TEST(PairingCode, CertificateBeforeRevealIsRefused) {
+    // B's first transport message is REVEAL; skip it and hand A CERT_B.
+    Device c, d;
+    handshake::Initiator ini(c.identity, std::nullopt, c.book, c.replay, {}, kNow);
+    handshake::Responder res(d.identity, d.book, d.replay, {}, kNow);
+    auto f3 = ini.receive(only(res.receive(only(ini.start()))));
+    ASSERT_EQ(f3.send.size(), 2u);
+    ASSERT_FALSE(res.receive(f3.send[0]).failure);
+    ASSERT_TRUE(res.receive(f3.send[1]).needs_approval);
+    Bytes cert_b = only(res.approve(true));
+    auto s = ini.receive(cert_b);
+    ASSERT_TRUE(s.failure);
+    EXPECT_EQ(s.failure->error, Error::UnexpectedMessage);
+    EXPECT_FALSE(ini.take_session());
+    EXPECT_TRUE(c.book.disk.empty());
+}
+
+TEST(PairingCode, TheCodeDependsOnEveryInput) {
+    Hash h{};
+    handshake::PairNonce na{}, nb{};
+    const std::string base = handshake::pair_code(h, na, nb);
+    ASSERT_EQ(base.size(), 6u);
+    std::set<std::string> seen{base};
+    for (int i = 0; i < 8; ++i) {
+        Hash h2 = h;
+        h2[i] ^= 1;
+        handshake::PairNonce na2 = na, nb2 = nb;
+        na2[i] ^= 1;
+        nb2[i] ^= 1;
+        seen.insert(handshake::pair_code(h2, na, nb));
+        seen.insert(handshake::pair_code(h, na2, nb));
+        seen.insert(handshake::pair_code(h, na, nb2));
+    }
+    // 25 codes of 10^6: a collision would be a one-in-3,000 accident.
+    EXPECT_EQ(seen.size(), 25u);
+    EXPECT_TRUE(handshake::opens_commitment(handshake::pair_commitment(nb), nb));
+    handshake::PairNonce other = nb;
+    other[31] ^= 0x80;
+    EXPECT_FALSE(handshake::opens_commitment(handshake::pair_commitment(nb), other));
+    EXPECT_FALSE(
+        handshake::opens_commitment(handshake::pair_commitment(nb), ByteView(nb).first(31)));
+}
+
+// A responder of its own making: valid Noise XX, valid framing, but free to
+// choose what it reveals after it has seen A's nonce -- what a
+// man-in-the-middle would do to steer A's code towards B's.
+struct FreeResponder {
+    Ed25519KeyPair identity = Ed25519KeyPair::generate();
+    X25519KeyPair noise_static = X25519KeyPair::from_secret(identity.x25519_secret().view());
+    noise::HandshakeState hs{noise::Config{noise::Pattern::XX, noise::Role::Responder,
+                                           as_bytes("blueratchet/1 pair"), &noise_static,
+                                           std::nullopt, nullptr}};
+    std::optional<noise::CipherState> send;
+    Hash h{};
+    handshake::PairNonce nonce_a{};
+
+    Bytes pair2(ByteView pair1, const handshake::PairNonce& committed) {
+        auto m = handshake::decode(pair1);
+        EXPECT_TRUE(hs.read_message(m->body));
+        Bytes payload(identity.public_key().begin(), identity.public_key().end());
+        append(payload, handshake::pair_commitment(committed));
+        return handshake::encode(Message{MessageType::Pair2, 0, *hs.write_message(payload)});
+    }
+    void pair3(ByteView wire) {
+        auto payload = hs.read_message(handshake::decode(wire)->body);
+        ASSERT_TRUE(payload);
+        ASSERT_EQ(payload->size(), 64u);
+        std::copy(payload->begin() + 32, payload->end(), nonce_a.begin());
+        h = hs.handshake_hash();
+        auto split = hs.split();
+        ASSERT_TRUE(split);
+        send.emplace(std::move(split->second));
+    }
+    Bytes reveal(const handshake::PairNonce& n) {
+        return handshake::encode(Message{MessageType::Reveal, 0, *send->encrypt_with_ad({}, n)});
+    }
+};
+
+TEST(PairingCode, ARevealThatDoesNotOpenTheCommitmentIsRefused) {
+    handshake::PairNonce committed{};
+    random_bytes(committed);
+    for (bool honest : {true, false}) {
+        Device a;
+        FreeResponder m;
+        handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
+        auto f3 = ini.receive(m.pair2(only(ini.start()), committed));
+        ASSERT_EQ(f3.send.size(), 2u);
+        m.pair3(f3.send[0]);
+        // Having seen nonce_A, the attacker would like to reveal whatever
+        // nonce makes A's code equal the one it already knows from B.
+        handshake::PairNonce chosen = committed;
+        if (!honest) chosen[0] ^= 1;
+        auto s = ini.receive(m.reveal(chosen));
+        if (honest) {
+            ASSERT_FALSE(s.failure) << s.failure->describe();
+            EXPECT_EQ(ini.pending_short_code(), handshake::pair_code(m.h, m.nonce_a, committed));
+        } else {
+            ASSERT_TRUE(s.failure);
+            EXPECT_EQ(s.failure->error, Error::CommitmentMismatch);
+            EXPECT_EQ(ini.pending_short_code(), "");
+            EXPECT_EQ(ini.state(), handshake::Initiator::State::Failed);
+        }
+    }
+}
+
+// The initiator's nonce is fresh for every pairing: a responder that replays
+// the same PAIR_2 choices (same commitment) still gets a different code.
+TEST(PairingCode, TheInitiatorsNonceIsFreshEachTime) {
+    std::set<Bytes> nonces;
+    for (int i = 0; i < 16; ++i) {
+        Device a;
+        FreeResponder m;
+        handshake::PairNonce committed{};
+        handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
+        auto f3 = ini.receive(m.pair2(only(ini.start()), committed));
+        ASSERT_EQ(f3.send.size(), 2u);
+        m.pair3(f3.send[0]);
+        nonces.insert(Bytes(m.nonce_a.begin(), m.nonce_a.end()));
+    }
+    EXPECT_EQ(nonces.size(), 16u);
+}
+
+}  // namespace
+}  // namespace br::test
