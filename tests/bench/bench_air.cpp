@@ -91,6 +91,8 @@ const char* message_name(const Bytes& m) {
             return "PAIR_2";
         case 0x03:
             return "PAIR_3";
+        case 0x04:
+            return "REVEAL";
         case 0x11:
             return "RESUME_1";
         case 0x12:

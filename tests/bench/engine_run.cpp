@@ -39,7 +39,10 @@ Run run_handshake(Device& a, Device& b, bool resume, std::uint32_t now_unix) {
         queue.pop_front();
         if (m.from_initiator) {
             handshake::Step s = res.receive(m.bytes);
-            if (s.needs_approval) s = res.approve(true);
+            if (s.needs_approval && !s.failure) {
+                take(s, false);  // REVEAL goes out before the verdict
+                s = res.approve(true);
+            }
             if (s.done) run.responder_ready = m.flight;
             take(s, false);
         } else {
