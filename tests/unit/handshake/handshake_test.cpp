@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "core/cert/certificate.hpp"
 #include "core/crypto/kdf.hpp"
+#include "free_responder.hpp"
 #include "pair_test_util.hpp"
 
 namespace br::test {
@@ -171,6 +173,7 @@ TEST(Handshake, FlippedBitInEveryByteOfEveryMessageIsRefused) {
             });
         }
         int cases = 0;
+        std::map<std::string, int> named;
         for (std::size_t msg = 0; msg < sizes.size(); ++msg) {
             for (std::size_t byte = 0; byte < sizes[msg]; ++byte) {
                 Device a, b;
@@ -184,10 +187,62 @@ TEST(Handshake, FlippedBitInEveryByteOfEveryMessageIsRefused) {
                 ++cases;
                 EXPECT_FALSE(r.a && r.b) << "message " << msg << " byte " << byte;
                 EXPECT_TRUE(r.a_fail || r.b_fail) << "message " << msg << " byte " << byte;
+                // The side that found the corruption names it; the other
+                // only hears an ABORT (or, already done, a late message).
+                const bool a_found = r.a_fail && r.a_fail->error != Error::PeerAborted &&
+                                     r.a_fail->error != Error::Finished;
+                const auto& found = a_found ? r.a_fail : r.b_fail;
+                ASSERT_TRUE(found) << "message " << msg << " byte " << byte;
+                ++named[handshake::to_string(found->error)];
             }
         }
         std::cout << (resume ? "resume" : "pairing") << ": " << cases
-                  << " single-bit corruptions, every one refused\n";
+                  << " single-bit corruptions, every one refused (";
+        const char* sep = "";
+        for (const auto& [what, n] : named) {
+            std::cout << sep << what << " " << n;
+            sep = ", ";
+        }
+        std::cout << ")\n";
+        EXPECT_EQ(named.count(handshake::to_string(Error::Finished)), 0u);
+        EXPECT_EQ(named.count(handshake::to_string(Error::PeerAborted)), 0u);
+    }
+}
+
+// A responder that sends a genuine certificate with a fingerprint that is
+// not the one for this handshake and this recipient.  The control run with
+// the prescribed fingerprint pairs, so the refusal is the fingerprint's.
+TEST(Handshake, CertificateWithAnotherFingerprintIsRefused) {
+    for (bool honest : {true, false}) {
+        Device a;
+        FreeResponder m;
+        handshake::PairNonce committed{};
+        random_bytes(committed);
+        handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
+        auto f3 = ini.receive(m.pair2(ini.start().send.at(0), committed));
+        ASSERT_EQ(f3.send.size(), 2u);
+        m.pair3(f3.send[0]);
+        ASSERT_FALSE(ini.receive(m.reveal(committed)).failure);
+        std::optional<Hash> fp;
+        if (!honest) {
+            // The fingerprint of this certificate for another recipient.
+            auto probe = cert::SessionCert::mint(m.identity, m.initiator, cert::Role::Responder,
+                                                 *m.seed, 1, m.h, kNow - 60, 3600);
+            ASSERT_TRUE(probe);
+            fp = handshake::certificate_fingerprint(m.h, m.identity.public_key(),
+                                                    *probe->session_public_key());
+        }
+        auto s = ini.receive(m.certificate(kNow, fp));
+        if (honest) {
+            ASSERT_TRUE(s.done) << (s.failure ? s.failure->describe() : "");
+            EXPECT_TRUE(ini.take_session());
+            EXPECT_EQ(a.book.disk.size(), 1u);
+        } else {
+            ASSERT_TRUE(s.failure);
+            EXPECT_EQ(s.failure->error, Error::FingerprintMismatch);
+            EXPECT_FALSE(ini.take_session());
+            EXPECT_TRUE(a.book.disk.empty());
+        }
     }
 }
 

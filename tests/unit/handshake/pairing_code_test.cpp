@@ -6,7 +6,7 @@
 #include <set>
 
 #include "core/handshake/pairing_code.hpp"
-#include "core/noise/handshake_state.hpp"
+#include "free_responder.hpp"
 #include "pair_test_util.hpp"
 
 namespace br::test {
@@ -102,41 +102,6 @@ TEST(PairingCode, TheCodeDependsOnEveryInput) {
     EXPECT_FALSE(
         handshake::opens_commitment(handshake::pair_commitment(nb), ByteView(nb).first(31)));
 }
-
-// A responder of its own making: valid Noise XX, valid framing, but free to
-// choose what it reveals after it has seen A's nonce -- what a
-// man-in-the-middle would do to steer A's code towards B's.
-struct FreeResponder {
-    Ed25519KeyPair identity = Ed25519KeyPair::generate();
-    X25519KeyPair noise_static = X25519KeyPair::from_secret(identity.x25519_secret().view());
-    noise::HandshakeState hs{noise::Config{noise::Pattern::XX, noise::Role::Responder,
-                                           as_bytes("blueratchet/1 pair"), &noise_static,
-                                           std::nullopt, nullptr}};
-    std::optional<noise::CipherState> send;
-    Hash h{};
-    handshake::PairNonce nonce_a{};
-
-    Bytes pair2(ByteView pair1, const handshake::PairNonce& committed) {
-        auto m = handshake::decode(pair1);
-        EXPECT_TRUE(hs.read_message(m->body));
-        Bytes payload(identity.public_key().begin(), identity.public_key().end());
-        append(payload, handshake::pair_commitment(committed));
-        return handshake::encode(Message{MessageType::Pair2, 0, *hs.write_message(payload)});
-    }
-    void pair3(ByteView wire) {
-        auto payload = hs.read_message(handshake::decode(wire)->body);
-        ASSERT_TRUE(payload);
-        ASSERT_EQ(payload->size(), 64u);
-        std::copy(payload->begin() + 32, payload->end(), nonce_a.begin());
-        h = hs.handshake_hash();
-        auto split = hs.split();
-        ASSERT_TRUE(split);
-        send.emplace(std::move(split->second));
-    }
-    Bytes reveal(const handshake::PairNonce& n) {
-        return handshake::encode(Message{MessageType::Reveal, 0, *send->encrypt_with_ad({}, n)});
-    }
-};
 
 TEST(PairingCode, ARevealThatDoesNotOpenTheCommitmentIsRefused) {
     handshake::PairNonce committed{};
