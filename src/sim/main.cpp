@@ -139,7 +139,12 @@ bool write_file(const fs::path& p, std::string_view data, mode_t mode) {
 }
 
 bool export_side(const fs::path& dir, const handshake::Session& s) {
-    fs::create_directories(dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        std::cerr << "blueratchet-sim: cannot create " << dir << ": " << ec.message() << "\n";
+        return false;
+    }
     auto pem = cert::certificate_pem(s.own);
     auto key = cert::private_key_pem(s.own);
     auto compact = s.own.compact();
@@ -181,12 +186,25 @@ int main(int argc, char** argv) {
     app.add_option("--max-attempts", max_attempts,
                    "connection attempts per handshake before giving up")
         ->check(CLI::Range(1, 1000));
-    app.add_option("--timeout-ms", timeout_ms, "a stalled handshake is dropped after this long");
+    app.add_option("--timeout-ms", timeout_ms, "a stalled handshake is dropped after this long")
+        ->check(CLI::Range(1.0, 600000.0));
     app.add_option("--out", out_dir, "write each epoch's certificates and keys here");
     app.add_option("--state", state_dir,
                    "state directory (default: a temporary one, removed at exit)");
     app.add_flag("--quiet,-q", quiet, "only the summary");
     CLI11_PARSE(app, argc, argv);
+
+    if (!out_dir.empty()) {
+        // Before any handshake: a bad --out is a usage error, not a failure
+        // discovered after the first pairing.
+        std::error_code ec;
+        fs::create_directories(out_dir, ec);
+        if (ec || !fs::is_directory(out_dir, ec)) {
+            std::cerr << "blueratchet-sim: --out " << out_dir << ": "
+                      << (ec ? ec.message() : std::string("not a directory")) << "\n";
+            return 2;
+        }
+    }
 
     bool temp_state = state_dir.empty();
     if (temp_state) {
@@ -264,8 +282,8 @@ int main(int argc, char** argv) {
                     r.ab.air_bytes + r.ba.air_bytes, r.flights, r.flights / 2.0, r.cpu_a, r.cpu_b,
                     r.virtual_ms, r.a->short_code.c_str());
             }
-            if (r.a->fingerprint != r.b->fingerprint) {
-                std::cerr << "blueratchet-sim: fingerprints differ\n";
+            if (r.a->fingerprint != r.b->fingerprint || r.a->short_code != r.b->short_code) {
+                std::cerr << "blueratchet-sim: fingerprints or short codes differ\n";
                 return 1;
             }
             if (!out_dir.empty()) {
