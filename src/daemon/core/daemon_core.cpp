@@ -418,7 +418,10 @@ void DaemonCore::on_session(LinkSession& l, handshake::Session s) {
         loop_.cancel(d->second);
         service_deadline_.erase(d);
     }
-    a.clock.observe(s.own.certificate() ? s.own.certificate()->not_before : 0);
+    // The peer's certificate was accepted, so its not_before is a time that
+    // has passed: the last-known-good clock may rise to it (a device without
+    // a real-time clock learns the time from its peers this way).
+    a.clock.observe(s.peer.not_before);
     std::string hex = to_hex(s.peer_id);
     SessionKey key{a.name, hex};
     SessionEntry& e = sessions_[key];
