@@ -62,9 +62,18 @@ signal minted1 "$fp1"
     || fail "B minted another fingerprint/short code: $(wait_peer minted1 1) vs $fp1"
 stage br-pair "$(awk -v a="$t_connect" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}')"
 log "both sides: $fp1"
+# A knew the code before B's verdict: B revealed its committed nonce first
+# (docs/PROTOCOL.md 4.1), and A's daemon logged the code it would show.
+code1=${fp1##*short_code=}
+shown=$(grep -oE "pairing adapter=$HCI address=$B short_code=[0-9]{6}" "$BR_OUT/blueratchetd.log" \
+    | tail -n1 || true)
+[ -n "$shown" ] || fail "A's daemon never logged the pairing code before the session (blueratchetd.log)"
+[ "${shown##*short_code=}" = "$code1" ] \
+    || fail "A showed pairing code ${shown##*short_code=} before the session, but the session's code is $code1"
 narrate "Both sides minted session epoch 1 (kind=pair), $(tail -n1 "$BR_OUT/timings" | cut -d' ' -f2) s after connect:"
 narrate "    A: $(fp_text "$fp1")"
 narrate "    B: $(fp_text "$(wait_peer minted1 1)")   (they match; the users compare the 6-digit short codes)"
+narrate "    (A's daemon logged code $code1 as soon as B revealed its committed nonce, before B's approval: docs/PROTOCOL.md 4.1)"
 
 br_expect_session "$B" 1 "$fp1"
 br_export "$B" "$BR_OUT/epoch1"
