@@ -51,11 +51,15 @@ Expected<cert::Certificate, Failure> open_certificate(noise::CipherState& cs, co
     if (plain->size() != cert::kCompactLen + kFingerprintLen)
         return unexpected(Failure{Error::Certificate, {}, cert::CertError::BadLength, {}, {}});
     ByteView all(*plain);
-    auto peer = own.verify_peer(all.first(cert::kCompactLen), now, replay);
-    if (!peer) return unexpected(Failure{Error::Certificate, {}, peer.error(), {}, {}});
-    Hash expected = certificate_fingerprint(h, own_id, peer->session_pk);
+    // The fingerprint first: verify_peer() records the certificate in the
+    // replay cache, which a certificate refused here should not reach.
+    auto decoded = cert::decode_compact(all.first(cert::kCompactLen));
+    if (!decoded) return unexpected(Failure{Error::Certificate, {}, decoded.error(), {}, {}});
+    Hash expected = certificate_fingerprint(h, own_id, decoded->session_pk);
     if (!ct_equal(expected, all.subspan(cert::kCompactLen)))
         return unexpected(failure_of(Error::FingerprintMismatch));
+    auto peer = own.verify_peer(all.first(cert::kCompactLen), now, replay);
+    if (!peer) return unexpected(Failure{Error::Certificate, {}, peer.error(), {}, {}});
     return *peer;
 }
 

@@ -237,11 +237,13 @@ TEST(Handshake, CertificateWithAnotherFingerprintIsRefused) {
             ASSERT_TRUE(s.done) << (s.failure ? s.failure->describe() : "");
             EXPECT_TRUE(ini.take_session());
             EXPECT_EQ(a.book.disk.size(), 1u);
+            EXPECT_EQ(a.replay.size(), 1u);
         } else {
             ASSERT_TRUE(s.failure);
             EXPECT_EQ(s.failure->error, Error::FingerprintMismatch);
             EXPECT_FALSE(ini.take_session());
             EXPECT_TRUE(a.book.disk.empty());
+            EXPECT_EQ(a.replay.size(), 0u);  // refused before the replay cache saw it
         }
     }
 }
