@@ -391,7 +391,11 @@ notes.append(
     f"- **Pairing in 1.5 round trips and under 768 bytes: not met.**  The XX handshake is 1.5 "
     f"round trips; B's certificate (CERT_B) follows B's approval, a fourth flight, so A's "
     f"session is ready after 2.  {OURS_PAIR['air'][1]['bytes']} bytes at MTU {MTUS[1]}, "
-    f"of which {2 * OURS_PAIR['messages'][3]['bytes']} are the two CERT messages.")
+    f"of which {2 * OURS_PAIR['messages'][3]['bytes']} are the two CERT messages"
+    + (f", and {sum(m['bytes'] for m in OURS_PAIR['messages'] if m['name'] == 'REVEAL') + 64} "
+       f"the commit-and-reveal short code (PROTOCOL.md 4.1: 32 more bytes in each of PAIR_2 and "
+       f"PAIR_3, and REVEAL), which is what lets six digits detect a man-in-the-middle."
+       if any(m['name'] == 'REVEAL' for m in OURS_PAIR['messages']) else "."))
 if 'full' in daemon:
     full_mb, empty_mb = daemon['full']['VmRSS'] / 1024, daemon['empty']['VmRSS'] / 1024
     store_growth = (peers[-1]['rss_kb_after'] - peers[-1]['rss_kb_before']) / 1024 if peers else 0
