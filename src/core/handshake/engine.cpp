@@ -22,10 +22,6 @@ Failure failure_of(Error e) {
     return Failure{e, {}, {}, {}, {}};
 }
 
-Bytes abort_message(AbortReason r) {
-    return encode(Message{MessageType::Abort, 0, Bytes{static_cast<std::uint8_t>(r)}});
-}
-
 // CERT message plaintext: compact certificate || certificate fingerprint.
 Expected<Bytes, Failure> seal_certificate(noise::CipherState& cs, const cert::SessionCert& own,
                                           const Hash& h, const Ed25519Public& recipient) {
@@ -436,7 +432,7 @@ Step Responder::fail(Failure f, std::optional<AbortReason> tell_peer) {
     send_.reset();
     recv_.reset();
     Step s;
-    if (tell_peer) s.send.push_back(abort_message(*tell_peer));
+    if (tell_peer) s.send.push_back(encode_abort(*tell_peer));
     s.failure = f;
     return s;
 }

@@ -46,6 +46,10 @@ Bytes encode(const Message& m) {
     return out;
 }
 
+Bytes encode_abort(AbortReason reason) {
+    return encode(Message{MessageType::Abort, 0, Bytes{static_cast<std::uint8_t>(reason)}});
+}
+
 static bool known_type(std::uint8_t t) {
     switch (static_cast<MessageType>(t)) {
         case MessageType::Pair1:

@@ -57,6 +57,8 @@ enum class DecodeError {
 const char* to_string(DecodeError);
 
 Bytes encode(const Message& m);
+// An ABORT message carrying `reason`.
+Bytes encode_abort(AbortReason reason);
 Expected<Message, DecodeError> decode(ByteView wire);
 
 // Payload of Resume1 (inside the Noise encryption): the initiator's identity

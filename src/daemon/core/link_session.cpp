@@ -46,9 +46,10 @@ void LinkSession::on_fragment(ByteView fragment) {
         const bool awaiting_reveal =
             initiator_->state() == handshake::Initiator::State::AwaitReveal;
         handle(initiator_->receive(m));
-        if (awaiting_reveal && !failed_ && hooks_.code_to_compare &&
-            !initiator_->pending_short_code().empty())
-            hooks_.code_to_compare(*this, initiator_->pending_short_code());
+        if (awaiting_reveal && !failed_ && hooks_.code_to_compare) {
+            const std::string code = initiator_->pending_short_code();
+            if (!code.empty()) hooks_.code_to_compare(*this, code);
+        }
         return;
     }
     // Responder: a new handshake starts with a message while none is in
@@ -59,9 +60,7 @@ void LinkSession::on_fragment(ByteView fragment) {
             first_contact_ = true;
             if (hooks_.admit_first_contact && !hooks_.admit_first_contact(*this)) {
                 // Before any cryptography: an unauthenticated "busy" and out.
-                (void)send_message(handshake::encode(handshake::Message{
-                    handshake::MessageType::Abort, 0,
-                    Bytes{static_cast<std::uint8_t>(handshake::AbortReason::Busy)}}));
+                (void)send_message(handshake::encode_abort(handshake::AbortReason::Busy));
                 first_contact_ = false;  // turned away: it cost nothing, it counts nothing
                 fail(
                     "first contact turned away: too many refused first contacts in the last "
