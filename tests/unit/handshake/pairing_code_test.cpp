@@ -13,7 +13,6 @@ namespace br::test {
 namespace {
 
 using handshake::Error;
-using handshake::Message;
 using handshake::MessageType;
 
 Bytes only(const handshake::Step& s) {
@@ -62,9 +61,9 @@ TEST(PairingCode, BothSidesShowTheSameCodeBeforeApproval) {
 
 TEST(PairingCode, CertificateBeforeRevealIsRefused) {
     // B's first transport message is REVEAL; skip it and hand A CERT_B.
-    Device c, d;
-    handshake::Initiator ini(c.identity, std::nullopt, c.book, c.replay, {}, kNow);
-    handshake::Responder res(d.identity, d.book, d.replay, {}, kNow);
+    Device a, b;
+    handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
+    handshake::Responder res(b.identity, b.book, b.replay, {}, kNow);
     auto f3 = ini.receive(only(res.receive(only(ini.start()))));
     ASSERT_EQ(f3.send.size(), 2u);
     ASSERT_FALSE(res.receive(f3.send[0]).failure);
@@ -74,7 +73,7 @@ TEST(PairingCode, CertificateBeforeRevealIsRefused) {
     ASSERT_TRUE(s.failure);
     EXPECT_EQ(s.failure->error, Error::UnexpectedMessage);
     EXPECT_FALSE(ini.take_session());
-    EXPECT_TRUE(c.book.disk.empty());
+    EXPECT_TRUE(a.book.disk.empty());
 }
 
 TEST(PairingCode, TheCodeDependsOnEveryInput) {
