@@ -15,6 +15,13 @@ void CipherState::initialize_key(ByteView key) {
     n_ = 0;
 }
 
+CipherState CipherState::clone() const {
+    CipherState c;
+    if (k_) c.k_.emplace(k_->clone());
+    c.n_ = n_;
+    return c;
+}
+
 void CipherState::clear() {
     if (k_) k_->wipe();
     k_.reset();

@@ -37,6 +37,9 @@ class CipherState {
     void set_nonce(std::uint64_t n) { n_ = n; }
     // Wipes the key; afterwards has_key() is false.
     void clear();
+    // An independent copy (the key copied into its own guarded memory), so a
+    // caller can try a step and keep the original if it fails.
+    CipherState clone() const;
 
     // EncryptWithAd / DecryptWithAd.  Messages are limited to 65535 bytes of
     // ciphertext (TooLong); a keyed ciphertext shorter than the 16-byte tag

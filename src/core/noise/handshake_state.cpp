@@ -93,13 +93,13 @@ std::size_t HandshakeState::next_message_overhead() const {
     return n + (key ? kAeadTagLen : 0);
 }
 
-Expected<void, Error> HandshakeState::precheck(bool writing) const {
+Expected<void, Error> HandshakeState::precheck(bool writing, bool psk_needed) const {
     if (aborted_) return unexpected(Error::Aborted);
     if (config_error_) return unexpected(*config_error_);
     if (finished()) return unexpected(Error::Finished);
     if (is_my_turn() != writing) return unexpected(Error::WrongTurn);
     for (Token t : spec_->messages[msg_index_]) {
-        if (t == Token::Psk && !psk_) return unexpected(Error::MissingKey);
+        if (t == Token::Psk && !psk_ && psk_needed) return unexpected(Error::MissingKey);
     }
     return {};
 }
@@ -186,6 +186,46 @@ Expected<Bytes, Error> HandshakeState::write_message(ByteView payload) {
     return out;
 }
 
+Expected<void, Error> HandshakeState::read_tokens(Reader& in, std::size_t stop) {
+    const auto& tokens = spec_->messages[msg_index_];
+    for (std::size_t i = 0; i < stop && i < tokens.size(); ++i) {
+        switch (const Token t = tokens[i]) {
+            case Token::E: {
+                const ByteView re = in.take(kX25519Len);
+                if (!in.ok()) return unexpected(Error::Truncated);
+                if (x25519_is_low_order(re)) return unexpected(Error::LowOrderPoint);
+                re_.emplace();
+                std::copy(re.begin(), re.end(), re_->begin());
+                ss_.mix_hash(re);
+                if (spec_->psk_mode) ss_.mix_key(re);
+                break;
+            }
+            case Token::S: {
+                const ByteView ct = in.take(kX25519Len + (ss_.has_key() ? kAeadTagLen : 0));
+                if (!in.ok()) return unexpected(Error::Truncated);
+                auto rs = ss_.decrypt_and_hash(ct);
+                if (!rs) return unexpected(rs.error());
+                if (rs->size() != kX25519Len) return unexpected(Error::Truncated);
+                if (x25519_is_low_order(*rs)) return unexpected(Error::LowOrderPoint);
+                rs_.emplace();
+                std::copy(rs->begin(), rs->end(), rs_->begin());
+                break;
+            }
+            case Token::EE:
+            case Token::ES:
+            case Token::SE:
+            case Token::SS:
+                if (auto ok = mix_dh(t); !ok) return unexpected(ok.error());
+                break;
+            case Token::Psk:
+                ss_.mix_key_and_hash(psk_->view());
+                psk_used_ = true;
+                break;
+        }
+    }
+    return {};
+}
+
 Expected<Bytes, Error> HandshakeState::read_message(ByteView message) {
     if (auto ok = precheck(false); !ok) return unexpected(ok.error());
     if (message.size() > kMaxMessageLen) return unexpected(Error::TooLong);
@@ -197,47 +237,50 @@ Expected<Bytes, Error> HandshakeState::read_message(ByteView message) {
         abort();
         return unexpected(e);
     };
-    for (Token t : spec_->messages[msg_index_]) {
-        switch (t) {
-            case Token::E: {
-                const ByteView re = in.take(kX25519Len);
-                if (!in.ok()) return fail(Error::Truncated);
-                if (x25519_is_low_order(re)) return fail(Error::LowOrderPoint);
-                re_.emplace();
-                std::copy(re.begin(), re.end(), re_->begin());
-                ss_.mix_hash(re);
-                if (spec_->psk_mode) ss_.mix_key(re);
-                break;
-            }
-            case Token::S: {
-                const ByteView ct = in.take(kX25519Len + (ss_.has_key() ? kAeadTagLen : 0));
-                if (!in.ok()) return fail(Error::Truncated);
-                auto rs = ss_.decrypt_and_hash(ct);
-                if (!rs) return fail(rs.error());
-                if (rs->size() != kX25519Len) return fail(Error::Truncated);
-                if (x25519_is_low_order(*rs)) return fail(Error::LowOrderPoint);
-                rs_.emplace();
-                std::copy(rs->begin(), rs->end(), rs_->begin());
-                break;
-            }
-            case Token::EE:
-            case Token::ES:
-            case Token::SE:
-            case Token::SS:
-                if (auto ok = mix_dh(t); !ok) return fail(ok.error());
-                break;
-            case Token::Psk:
-                ss_.mix_key_and_hash(psk_->view());
-                psk_used_ = true;
-                break;
-        }
-    }
+    if (auto ok = read_tokens(in, spec_->messages[msg_index_].size()); !ok) return fail(ok.error());
     auto payload = ss_.decrypt_and_hash(in.take(in.remaining()));
     if (!in.ok()) return fail(Error::Truncated);
     if (!payload) return fail(payload.error());
     ++msg_index_;
     complete_if_last();
     return payload;
+}
+
+Expected<HandshakeState::TrialRead, Error> HandshakeState::read_message_trying_psks(
+    ByteView message, std::span<const ByteView> psks) {
+    if (!spec_->psk_mode || psk_ || psk_used_) return unexpected(Error::MissingKey);
+    if (auto ok = precheck(false, false); !ok) return unexpected(ok.error());
+    const auto& tokens = spec_->messages[msg_index_];
+    if (tokens.empty() || tokens.back() != Token::Psk) return unexpected(Error::MissingKey);
+    if (psks.empty()) return unexpected(Error::MissingKey);
+    for (ByteView p : psks)
+        if (p.size() != kPskLen) return unexpected(Error::MissingKey);
+    if (message.size() > kMaxMessageLen) return unexpected(Error::TooLong);
+    if (message.size() < next_message_overhead()) return unexpected(Error::Truncated);
+    Reader in(message);
+    auto fail = [this](Error e) {
+        abort();
+        return unexpected(e);
+    };
+    if (auto ok = read_tokens(in, tokens.size() - 1); !ok) return fail(ok.error());
+    const ByteView rest = in.take(in.remaining());
+    if (!in.ok()) return fail(Error::Truncated);
+    for (std::size_t i = 0; i < psks.size(); ++i) {
+        SymmetricState trial = ss_.clone();
+        trial.mix_key_and_hash(psks[i]);
+        auto payload = trial.decrypt_and_hash(rest);
+        if (!payload) {
+            trial.wipe();
+            continue;
+        }
+        ss_ = std::move(trial);
+        psk_.emplace(psks[i]);
+        psk_used_ = true;
+        ++msg_index_;
+        complete_if_last();
+        return TrialRead{std::move(*payload), i};
+    }
+    return fail(Error::DecryptFailed);
 }
 
 Expected<std::pair<CipherState, CipherState>, Error> HandshakeState::split() {

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "core/crypto/kdf.hpp"
@@ -63,6 +64,20 @@ class HandshakeState {
     // ReadMessage: the payload carried by `message`.
     Expected<Bytes, Error> read_message(ByteView message);
 
+    // ReadMessage when the psk is one of several candidates (a peer that
+    // does not say which seed it used).  Only for a message whose last token
+    // is psk, before any psk was set: the tokens before it are processed once,
+    // then each candidate in turn gets the psk token and the payload's
+    // decryption on a copy of the symmetric state; the first that decrypts is
+    // kept.  None: DecryptFailed, and the handshake is aborted as for any
+    // failed read.  Costs one HKDF and one AEAD per candidate tried.
+    struct TrialRead {
+        Bytes payload;
+        std::size_t psk_index = 0;
+    };
+    Expected<TrialRead, Error> read_message_trying_psks(ByteView message,
+                                                        std::span<const ByteView> psks);
+
     bool finished() const;
     bool is_my_turn() const;
     bool aborted() const { return aborted_; }
@@ -84,7 +99,9 @@ class HandshakeState {
   private:
     // Bytes the next message needs beyond its payload (public keys, tags).
     std::size_t next_message_overhead() const;
-    Expected<void, Error> precheck(bool writing) const;
+    Expected<void, Error> precheck(bool writing, bool psk_needed = true) const;
+    // The tokens of the message being read, up to (not including) `stop`.
+    Expected<void, Error> read_tokens(Reader& in, std::size_t stop);
     Expected<void, Error> mix_dh(Token token);
     void abort();
     void complete_if_last();

@@ -91,6 +91,14 @@ Expected<SymmetricState::SplitWithSecret, Error> SymmetricState::split_with_secr
                            std::move(k.out3)};
 }
 
+SymmetricState SymmetricState::clone() const {
+    SymmetricState c{std::string_view{}};
+    c.ck_ = ck_.clone();
+    c.h_ = h_;
+    c.cs_ = cs_.clone();
+    return c;
+}
+
 void SymmetricState::wipe() {
     ck_.wipe();
     cs_.clear();

@@ -54,6 +54,8 @@ class SymmetricState {
 
     // Wipes ck and the handshake key (h stays: it is not secret).
     void wipe();
+    // An independent copy (ck and k in their own guarded memory).
+    SymmetricState clone() const;
 
   private:
     SecretBytes ck_;
