@@ -62,11 +62,13 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 // A record as a pairing leaves it: committed epoch 1, one seed, an address.
 store::PeerRecord new_record(std::size_t n) {
-    store::PeerRecord rec{store::PeerInfo{}, SecretBytes(store::kSeedLen), std::nullopt};
+    store::PeerRecord rec{store::PeerInfo{}, {}};
+    rec.seeds.push_back(store::StoredSeed{1, SecretBytes(store::kSeedLen)});
     randombytes_buf(rec.info.id.data(), rec.info.id.size());
-    randombytes_buf(rec.committed_seed.data(), rec.committed_seed.size());
+    randombytes_buf(rec.seeds[0].seed.data(), rec.seeds[0].seed.size());
     rec.info.role = store::PeerRole::Initiator;
-    rec.info.committed_epoch = 1;
+    rec.info.protocol = store::PeerProtocol::V1_1;
+    rec.info.epochs = {1};
     rec.info.created_unix = rec.info.last_seen_unix = kNow;
     char addr[18];
     std::snprintf(addr, sizeof addr, "C0:%02X:%02X:%02X:%02X:%02X",

@@ -122,11 +122,10 @@ Expected<PeerRecord, StoreError> PeerStore::read_record(const PeerId& id) const 
     return rec;
 }
 
-Expected<PeerSecrets, StoreError> PeerStore::load_secrets(const PeerId& id) const {
+Expected<std::vector<StoredSeed>, StoreError> PeerStore::load_secrets(const PeerId& id) const {
     auto rec = read_record(id);
     if (!rec) return unexpected(rec.error());
-    return PeerSecrets{rec->info.committed_epoch, std::move(rec->committed_seed),
-                       rec->info.pending_epoch, std::move(rec->pending_seed)};
+    return std::move(rec->seeds);
 }
 
 Expected<PeerRecord, StoreError> PeerStore::load(const PeerId& id) const {

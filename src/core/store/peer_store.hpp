@@ -39,9 +39,10 @@ class PeerStore {
     const std::map<PeerId, PeerInfo>& peers() const { return index_; }
     const PeerInfo* find(const PeerId& id) const;
 
-    // Reads the peer's seeds from disk into guarded memory.  NotFound for an
-    // unknown peer; a record that changed identity on disk is BadValue.
-    Expected<PeerSecrets, StoreError> load_secrets(const PeerId& id) const;
+    // Reads the peer's seeds from disk into guarded memory, in record order.
+    // NotFound for an unknown peer; a record that changed identity on disk
+    // is BadValue.
+    Expected<std::vector<StoredSeed>, StoreError> load_secrets(const PeerId& id) const;
     // The whole record (metadata as on disk, plus seeds).
     Expected<PeerRecord, StoreError> load(const PeerId& id) const;
 

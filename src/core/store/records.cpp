@@ -27,11 +27,17 @@ constexpr char kIdentityMagic[4] = {'B', 'R', 'I', '1'};
 constexpr std::size_t kEnvelopeHead = 4 + 2 + 2;  // magic, version, body length
 constexpr std::size_t kFieldHead = 2;
 
-// Fixed peer fields' sizes, in record order.
-constexpr std::size_t kPeerFixedBody =
+// Fixed peer fields' sizes, in record order (version 1 and version 2).
+constexpr std::size_t kPeerV1FixedBody =
     (kFieldHead + kPeerIdLen) + (kFieldHead + 1) + (kFieldHead + 4) + (kFieldHead + kSeedLen) +
     (kFieldHead + 1) + (kFieldHead + 4) + (kFieldHead + kSeedLen) + (kFieldHead + 8) +
     (kFieldHead + 8) + kFieldHead + kFieldHead;
+constexpr std::size_t kSeedEntryLen = 4 + kSeedLen;  // epoch u32 || seed
+constexpr std::size_t kPeerV2FixedBody = (kFieldHead + kPeerIdLen) + (kFieldHead + 1) +
+                                         (kFieldHead + 1) + kFieldHead + (kFieldHead + 8) +
+                                         (kFieldHead + 8) + kFieldHead + kFieldHead;
+constexpr std::size_t kPeerV2MaxBody =
+    kPeerV2FixedBody + kMaxSeeds * kSeedEntryLen + kMaxAliasLen + kAddressLen;
 constexpr std::size_t kIdentityBody =
     (kFieldHead + kEd25519SeedLen) + (kFieldHead + kEd25519PublicLen) + (kFieldHead + 8);
 
@@ -46,10 +52,10 @@ ByteView magic_view(const char (&m)[4]) {
 // Builds an envelope around a body of known length; one allocation.
 class RecordBuilder {
   public:
-    RecordBuilder(const char (&magic)[4], std::size_t body_len) {
+    RecordBuilder(const char (&magic)[4], std::uint16_t version, std::size_t body_len) {
         buf_.reserve(kEnvelopeHead + body_len + kHashLen);
         append(buf_, magic_view(magic));
-        append_u16be(buf_, kRecordVersion);
+        append_u16be(buf_, version);
         append_u16be(buf_, static_cast<std::uint16_t>(body_len));
     }
     void field(ByteView v) {
@@ -75,9 +81,17 @@ class RecordBuilder {
     Bytes buf_;
 };
 
-// Checks the envelope and returns the body.
-Expected<ByteView, StoreError> open_envelope(ByteView data, const char (&magic)[4],
-                                             std::size_t max_body) {
+// A record's body and the version its envelope names.
+struct Envelope {
+    std::uint16_t version;
+    ByteView body;
+};
+
+// Checks the envelope (version one of `versions`, body at most the bound
+// given for that version) and returns the body.
+Expected<Envelope, StoreError> open_envelope(
+    ByteView data, const char (&magic)[4],
+    std::initializer_list<std::pair<std::uint16_t, std::size_t>> versions) {
     if (data.size() > kMaxRecordFile) return unexpected(err(StoreErrc::FileTooLarge));
     Reader r(data);
     ByteView m = r.take(4);
@@ -85,7 +99,15 @@ Expected<ByteView, StoreError> open_envelope(ByteView data, const char (&magic)[
     if (std::memcmp(m.data(), magic, 4) != 0) return unexpected(err(StoreErrc::BadMagic));
     const std::uint16_t version = r.u16be();
     if (!r.ok()) return unexpected(err(StoreErrc::Truncated, "version"));
-    if (version != kRecordVersion) {
+    std::size_t max_body = 0;
+    bool known = false;
+    for (const auto& [v, bound] : versions) {
+        if (v == version) {
+            known = true;
+            max_body = bound;
+        }
+    }
+    if (!known) {
         return unexpected(err(StoreErrc::UnsupportedVersion, "version " + std::to_string(version)));
     }
     const std::uint16_t body_len = r.u16be();
@@ -106,7 +128,7 @@ Expected<ByteView, StoreError> open_envelope(ByteView data, const char (&magic)[
     if (!ct_equal(sum, data.subspan(want - kHashLen))) {
         return unexpected(err(StoreErrc::ChecksumMismatch));
     }
-    return data.subspan(kEnvelopeHead, body_len);
+    return Envelope{version, data.subspan(kEnvelopeHead, body_len)};
 }
 
 // Reads the fields of a body in order.
@@ -167,27 +189,18 @@ bool all_zero(ByteView v) {
 // The fields of a peer record, as views into the decoded buffer.
 struct PeerFields {
     PeerInfo info;
-    ByteView committed_seed;
-    ByteView pending_seed;
+    std::vector<ByteView> seeds;  // one per info.epochs entry
 };
 
-Expected<PeerFields, StoreError> parse_peer(ByteView data) {
-    auto body = open_envelope(data, kPeerMagic, kPeerFixedBody + kMaxAliasLen + kAddressLen);
-    if (!body) return unexpected(body.error());
-    FieldReader f(*body);
-    PeerFields out;
-    BR_TRY(id, f.fixed("peer id", kPeerIdLen));
-    std::copy(id.begin(), id.end(), out.info.id.begin());
-    BR_TRY(role, f.uint("role", 1));
-    if (role > 1) return unexpected(err(StoreErrc::BadValue, "role " + std::to_string(role)));
-    out.info.role = static_cast<PeerRole>(role);
+// Version 1 (protocol 1.0): a committed seed and an optional pending one.
+Expected<void, StoreError> parse_v1_seeds(FieldReader& f, PeerFields& out) {
     BR_TRY(committed, f.uint("committed epoch", 4));
-    out.info.committed_epoch = static_cast<std::uint32_t>(committed);
     BR_TRY(cseed, f.fixed("committed seed", kSeedLen));
-    out.committed_seed = cseed;
     BR_TRY(has_pending, f.uint("has pending", 1));
     BR_TRY(pending, f.uint("pending epoch", 4));
     BR_TRY(pseed, f.fixed("pending seed", kSeedLen));
+    out.info.epochs.push_back(static_cast<std::uint32_t>(committed));
+    out.seeds.push_back(cseed);
     if (has_pending > 1) return unexpected(err(StoreErrc::BadValue, "has pending"));
     if (has_pending == 1) {
         if (committed == 0xffffffffu || pending != committed + 1) {
@@ -195,10 +208,50 @@ Expected<PeerFields, StoreError> parse_peer(ByteView data) {
                                                            " after committed " +
                                                            std::to_string(committed)));
         }
-        out.info.pending_epoch = static_cast<std::uint32_t>(pending);
-        out.pending_seed = pseed;
+        out.info.epochs.push_back(static_cast<std::uint32_t>(pending));
+        out.seeds.push_back(pseed);
     } else if (pending != 0 || !all_zero(pseed)) {
         return unexpected(err(StoreErrc::BadValue, "pending fields set without a pending seed"));
+    }
+    return {};
+}
+
+// Version 2: the protocol, then 1..kMaxSeeds (epoch u32 || seed) entries.
+Expected<void, StoreError> parse_v2_seeds(FieldReader& f, PeerFields& out) {
+    BR_TRY(protocol, f.uint("protocol", 1));
+    if (protocol > 1) {
+        return unexpected(err(StoreErrc::BadValue, "protocol " + std::to_string(protocol)));
+    }
+    out.info.protocol = static_cast<PeerProtocol>(protocol);
+    BR_TRY(seeds, f.bounded("seeds", kMaxSeeds * kSeedEntryLen));
+    if (seeds.empty() || seeds.size() % kSeedEntryLen != 0) {
+        return unexpected(
+            err(StoreErrc::BadValue, "seeds field of " + std::to_string(seeds.size()) + " bytes"));
+    }
+    Reader r(seeds);
+    while (!r.at_end()) {
+        out.info.epochs.push_back(r.u32be());
+        out.seeds.push_back(r.take(kSeedLen));
+    }
+    return {};
+}
+
+Expected<PeerFields, StoreError> parse_peer(ByteView data) {
+    auto env =
+        open_envelope(data, kPeerMagic,
+                      {{1, kPeerV1FixedBody + kMaxAliasLen + kAddressLen}, {2, kPeerV2MaxBody}});
+    if (!env) return unexpected(env.error());
+    FieldReader f(env->body);
+    PeerFields out;
+    BR_TRY(id, f.fixed("peer id", kPeerIdLen));
+    std::copy(id.begin(), id.end(), out.info.id.begin());
+    BR_TRY(role, f.uint("role", 1));
+    if (role > 1) return unexpected(err(StoreErrc::BadValue, "role " + std::to_string(role)));
+    out.info.role = static_cast<PeerRole>(role);
+    auto seeds = env->version == 1 ? parse_v1_seeds(f, out) : parse_v2_seeds(f, out);
+    if (!seeds) return unexpected(seeds.error());
+    if (!is_valid_seed_shape(out.info.epochs)) {
+        return unexpected(err(StoreErrc::BadValue, "seed epochs out of shape"));
     }
     BR_TRY(created, f.uint("created", 8));
     BR_TRY(last_seen, f.uint("last seen", 8));
@@ -218,6 +271,19 @@ Expected<PeerFields, StoreError> parse_peer(ByteView data) {
 }
 
 }  // namespace
+
+bool is_valid_seed_shape(const std::vector<std::uint32_t>& epochs) {
+    if (epochs.empty() || epochs.size() > kMaxSeeds) return false;
+    std::size_t same = 1;
+    for (std::size_t i = 0; i < epochs.size(); ++i) {
+        if (epochs[i] == 0) return false;
+        if (i == 0) continue;
+        if (epochs[i] < epochs[i - 1]) return false;
+        same = epochs[i] == epochs[i - 1] ? same + 1 : 1;
+        if (same > 2) return false;
+    }
+    return epochs.back() - epochs.front() <= 1;
+}
 
 bool is_valid_alias(std::string_view alias) {
     if (alias.size() > kMaxAliasLen) return false;
@@ -286,20 +352,19 @@ Expected<void, StoreError> validate_peer_record(const PeerRecord& rec) {
     if (i.created_unix < 0 || i.last_seen_unix < 0) {
         return unexpected(err(StoreErrc::BadValue, "negative timestamp"));
     }
-    if (rec.committed_seed.size() != kSeedLen) {
-        return unexpected(err(StoreErrc::BadValue, "committed seed size"));
+    if (rec.seeds.size() != i.epochs.size()) {
+        return unexpected(err(StoreErrc::BadValue, "epochs and seeds differ in number"));
     }
-    if (i.pending_epoch.has_value() != rec.pending_seed.has_value()) {
-        return unexpected(
-            err(StoreErrc::BadValue, "pending epoch without seed or seed without epoch"));
+    for (std::size_t k = 0; k < rec.seeds.size(); ++k) {
+        if (rec.seeds[k].epoch != i.epochs[k]) {
+            return unexpected(err(StoreErrc::BadValue, "a seed's epoch differs from the index"));
+        }
+        if (rec.seeds[k].seed.size() != kSeedLen) {
+            return unexpected(err(StoreErrc::BadValue, "seed size"));
+        }
     }
-    if (i.pending_epoch) {
-        if (i.committed_epoch == 0xffffffffu || *i.pending_epoch != i.committed_epoch + 1) {
-            return unexpected(err(StoreErrc::BadValue, "pending epoch must be committed + 1"));
-        }
-        if (rec.pending_seed->size() != kSeedLen) {
-            return unexpected(err(StoreErrc::BadValue, "pending seed size"));
-        }
+    if (!is_valid_seed_shape(i.epochs)) {
+        return unexpected(err(StoreErrc::BadValue, "seed epochs out of shape"));
     }
     return {};
 }
@@ -307,15 +372,22 @@ Expected<void, StoreError> validate_peer_record(const PeerRecord& rec) {
 Expected<SensitiveBytes, StoreError> encode_peer_record(const PeerRecord& rec) {
     if (auto ok = validate_peer_record(rec); !ok) return unexpected(ok.error());
     const PeerInfo& i = rec.info;
-    RecordBuilder b(kPeerMagic, kPeerFixedBody + i.alias.size() + i.address.size());
+    const std::size_t seeds_len = rec.seeds.size() * kSeedEntryLen;
+    RecordBuilder b(kPeerMagic, kPeerRecordVersion,
+                    kPeerV2FixedBody + seeds_len + i.alias.size() + i.address.size());
     b.field(i.id);
     b.field_u8(static_cast<std::uint8_t>(i.role));
-    b.field_u32(i.committed_epoch);
-    b.field(rec.committed_seed.view());
-    b.field_u8(i.pending_epoch ? 1 : 0);
-    b.field_u32(i.pending_epoch.value_or(0));
-    const ByteArray<kSeedLen> zero{};
-    b.field(rec.pending_seed ? rec.pending_seed->view() : ByteView(zero));
+    b.field_u8(static_cast<std::uint8_t>(i.protocol));
+    // Reserved at its final size, so the seeds never sit in a buffer that a
+    // reallocation leaves behind unwiped; wiped when `seeds` goes.
+    Bytes tmp;
+    tmp.reserve(seeds_len);
+    for (const auto& sd : rec.seeds) {
+        append_u32be(tmp, sd.epoch);
+        append(tmp, sd.seed.view());
+    }
+    const SensitiveBytes seeds(std::move(tmp));
+    b.field(seeds.view());
     b.field_u64(static_cast<std::uint64_t>(i.created_unix));
     b.field_u64(static_cast<std::uint64_t>(i.last_seen_unix));
     b.field(as_bytes(i.alias));
@@ -332,13 +404,14 @@ Expected<PeerInfo, StoreError> decode_peer_info(ByteView data) {
 Expected<PeerRecord, StoreError> decode_peer_record(ByteView data) {
     auto f = parse_peer(data);
     if (!f) return unexpected(f.error());
-    PeerRecord rec{std::move(f->info), SecretBytes(f->committed_seed), std::nullopt};
-    if (rec.info.pending_epoch) rec.pending_seed.emplace(f->pending_seed);
+    PeerRecord rec{std::move(f->info), {}};
+    for (std::size_t k = 0; k < f->seeds.size(); ++k)
+        rec.seeds.push_back(StoredSeed{rec.info.epochs[k], SecretBytes(f->seeds[k])});
     return rec;
 }
 
 SensitiveBytes encode_identity_record(const Ed25519KeyPair& key, std::int64_t created_unix) {
-    RecordBuilder b(kIdentityMagic, kIdentityBody);
+    RecordBuilder b(kIdentityMagic, kIdentityRecordVersion, kIdentityBody);
     b.field(key.seed());
     b.field(key.public_key());
     b.field_u64(static_cast<std::uint64_t>(std::max<std::int64_t>(created_unix, 0)));
@@ -346,9 +419,9 @@ SensitiveBytes encode_identity_record(const Ed25519KeyPair& key, std::int64_t cr
 }
 
 Expected<IdentityRecord, StoreError> decode_identity_record(ByteView data) {
-    auto body = open_envelope(data, kIdentityMagic, kIdentityBody);
-    if (!body) return unexpected(body.error());
-    FieldReader f(*body);
+    auto env = open_envelope(data, kIdentityMagic, {{kIdentityRecordVersion, kIdentityBody}});
+    if (!env) return unexpected(env.error());
+    FieldReader f(env->body);
     BR_TRY(seed, f.fixed("seed", kEd25519SeedLen));
     BR_TRY(pub, f.fixed("public key", kEd25519PublicLen));
     BR_TRY(created, f.uint("created", 8));

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/secret.hpp"
@@ -24,42 +25,59 @@ inline constexpr std::size_t kSeedLen = 32;
 inline constexpr std::size_t kPeerIdLen = 32;
 inline constexpr std::size_t kMaxAliasLen = 64;  // bytes of UTF-8
 inline constexpr std::size_t kAddressLen = 17;   // "AA:BB:CC:DD:EE:FF"
-inline constexpr std::uint16_t kRecordVersion = 1;
+// The record version written.  Peer records: 2 (protocol 1.1: up to three
+// seeds and the protocol the pair speaks); version 1 peer records are still
+// read.  Identity records: 1.
+inline constexpr std::uint16_t kPeerRecordVersion = 2;
+inline constexpr std::uint16_t kIdentityRecordVersion = 1;
 // Upper bound of any record file the loaders will read.
 inline constexpr std::size_t kMaxRecordFile = 1024;
+// Seeds a peer record holds (docs/PROTOCOL.md section 6: the initiator holds
+// up to three, the responder one).
+inline constexpr std::size_t kMaxSeeds = 3;
 
 using PeerId = ByteArray<kPeerIdLen>;
 
 // The role the *peer* plays relative to us.
 enum class PeerRole : std::uint8_t { Initiator = 0, Responder = 1 };
 
+// The protocol version a pair speaks: V1_0 until a 1.1 handshake with the
+// peer completed, then V1_1 for good (a 1.0 handshake is refused from then
+// on: no downgrade).
+enum class PeerProtocol : std::uint8_t { V1_0 = 0, V1_1 = 1 };
+
 // A peer's public metadata: what the PeerStore keeps in memory for every
 // peer.  No secrets.
 struct PeerInfo {
     PeerId id{};
     PeerRole role = PeerRole::Initiator;
-    std::uint32_t committed_epoch = 0;
-    std::optional<std::uint32_t> pending_epoch;  // committed_epoch + 1 when set
+    PeerProtocol protocol = PeerProtocol::V1_0;
+    // The epoch of each stored seed, in record order (ascending; equal
+    // epochs in the order the seeds were made).  1 to kMaxSeeds entries.
+    std::vector<std::uint32_t> epochs;
     std::int64_t created_unix = 0;
     std::int64_t last_seen_unix = 0;
     std::string alias;    // UTF-8, at most kMaxAliasLen bytes, no control characters
     std::string address;  // "" or "AA:BB:CC:DD:EE:FF"
+
+    std::uint32_t newest_epoch() const { return epochs.empty() ? 0 : epochs.back(); }
 };
 
-// A peer's ratchet seeds, in guarded memory.
-struct PeerSecrets {
-    std::uint32_t committed_epoch;
-    SecretBytes committed_seed;
-    std::optional<std::uint32_t> pending_epoch;
-    std::optional<SecretBytes> pending_seed;  // set iff pending_epoch
+// One stored ratchet seed, in guarded memory.
+struct StoredSeed {
+    std::uint32_t epoch = 0;
+    SecretBytes seed{kSeedLen};
 };
 
-// A whole peer record: metadata plus seeds.
+// A whole peer record: metadata plus seeds (info.epochs lists seeds' epochs).
 struct PeerRecord {
     PeerInfo info;
-    SecretBytes committed_seed;
-    std::optional<SecretBytes> pending_seed;  // set iff info.pending_epoch
+    std::vector<StoredSeed> seeds;
 };
+
+// Whether `epochs` is a shape a record may hold: 1..kMaxSeeds entries, none
+// zero, ascending, spanning at most two consecutive values, at most two equal.
+bool is_valid_seed_shape(const std::vector<std::uint32_t>& epochs);
 
 // A byte buffer that may hold secrets: wiped when destroyed.  Move-only.
 class SensitiveBytes {

@@ -53,23 +53,22 @@ TEST(PeerStore, SaveReopenAndLoadSecrets) {
     const PeerInfo* p = s.find(peer_id(2));
     ASSERT_NE(p, nullptr);
     EXPECT_EQ(p->alias, "peer 2 v1");
-    EXPECT_EQ(p->committed_epoch, 1u);
-    EXPECT_EQ(p->pending_epoch, 2u);
+    EXPECT_EQ(p->epochs, (std::vector<std::uint32_t>{1, 2}));
+    EXPECT_EQ(p->protocol, PeerProtocol::V1_1);
     EXPECT_EQ(p->role, PeerRole::Initiator);
     EXPECT_EQ(p->address, "AA:BB:CC:00:00:02");
 
     auto sec = s.load_secrets(peer_id(2));
     ASSERT_TRUE(sec) << sec.error().message();
-    EXPECT_EQ(sec->committed_epoch, 1u);
-    EXPECT_TRUE(ct_equal(sec->committed_seed.view(), seed_for(2, 1).view()));
-    ASSERT_TRUE(sec->pending_seed);
-    EXPECT_EQ(sec->pending_epoch, 2u);
-    EXPECT_TRUE(ct_equal(sec->pending_seed->view(), seed_for(2, 2, 1).view()));
+    ASSERT_EQ(sec->size(), 2u);
+    EXPECT_EQ((*sec)[0].epoch, 1u);
+    EXPECT_TRUE(ct_equal((*sec)[0].seed.view(), seed_for(2, 1).view()));
+    EXPECT_EQ((*sec)[1].epoch, 2u);
+    EXPECT_TRUE(ct_equal((*sec)[1].seed.view(), seed_for(2, 2, 1).view()));
 
     auto none = s.load_secrets(peer_id(1));
     ASSERT_TRUE(none);
-    EXPECT_FALSE(none->pending_seed);
-    EXPECT_FALSE(none->pending_epoch);
+    EXPECT_EQ(none->size(), 1u);
 
     auto unknown = s.load_secrets(peer_id(99));
     ASSERT_FALSE(unknown);
@@ -81,17 +80,51 @@ TEST(PeerStore, UpdateAndRemove) {
     PeerStore s = open_ok(f.dir);
     ASSERT_TRUE(s.save(make_record(1, 1)));
     ASSERT_TRUE(s.save(make_record(1, 2, false)));  // commit: epoch 2, no pending
-    EXPECT_EQ(s.find(peer_id(1))->committed_epoch, 2u);
-    EXPECT_FALSE(s.find(peer_id(1))->pending_epoch);
+    EXPECT_EQ(s.find(peer_id(1))->epochs, std::vector<std::uint32_t>{2});
     auto rec = s.load(peer_id(1));
     ASSERT_TRUE(rec);
-    EXPECT_TRUE(ct_equal(rec->committed_seed.view(), seed_for(1, 2).view()));
+    EXPECT_TRUE(ct_equal(rec->seeds[0].seed.view(), seed_for(1, 2).view()));
 
     ASSERT_TRUE(s.remove(peer_id(1)));
     EXPECT_EQ(s.find(peer_id(1)), nullptr);
     EXPECT_FALSE(std::filesystem::exists(s.file_of(peer_id(1))));
     EXPECT_EQ(s.remove(peer_id(1)).error().code, StoreErrc::NotFound);
     EXPECT_EQ(open_ok(f.dir).size(), 0u);
+}
+
+// A state directory written by a protocol 1.0 build (record version 1)
+// opens with every peer, and the next save writes version 2 in its place.
+TEST(PeerStore, OpensRecordsWrittenByVersion1) {
+    Fixture f;
+    std::string path;
+    {
+        PeerStore s = open_ok(f.dir);
+        path = s.path();
+    }
+    for (std::uint32_t n = 0; n < 3; ++n) {
+        PeerRecord rec = make_record(n, 5, n != 1);
+        rec.info.protocol = PeerProtocol::V1_0;
+        const Bytes v1 = testing::encode_v1_record(rec);
+        std::ofstream(path + "/" + to_hex(peer_id(n)), std::ios::binary)
+            .write(reinterpret_cast<const char*>(v1.data()),
+                   static_cast<std::streamsize>(v1.size()));
+    }
+    PeerStore s = open_ok(f.dir);
+    EXPECT_TRUE(s.problems().empty());
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_EQ(s.find(peer_id(0))->epochs, (std::vector<std::uint32_t>{5, 6}));
+    EXPECT_EQ(s.find(peer_id(1))->epochs, std::vector<std::uint32_t>{5});
+    EXPECT_EQ(s.find(peer_id(0))->protocol, PeerProtocol::V1_0);
+    auto sec = s.load_secrets(peer_id(0));
+    ASSERT_TRUE(sec);
+    EXPECT_TRUE(ct_equal((*sec)[1].seed.view(), seed_for(0, 6, 1).view()));
+    auto rec = s.load(peer_id(0));
+    ASSERT_TRUE(rec);
+    ASSERT_TRUE(s.save(*rec));
+    std::ifstream in(s.file_of(peer_id(0)), std::ios::binary);
+    char head[6] = {};
+    in.read(head, 6);
+    EXPECT_EQ(std::string(head + 4, 2), std::string("\x00\x02", 2));
 }
 
 TEST(PeerStore, InvalidRecordIsNotSaved) {
@@ -115,12 +148,12 @@ TEST(PeerStore, FailedSaveKeepsOldRecordAndIndex) {
         s.set_file_ops(ops);
         auto r = s.save(make_record(1, 2));
         ASSERT_FALSE(r);
-        EXPECT_EQ(s.find(peer_id(1))->committed_epoch, 1u);
+        EXPECT_EQ(s.find(peer_id(1))->epochs[0], 1u);
         s.set_file_ops(real_file_ops());
         PeerStore again = open_ok(f.dir);
         EXPECT_TRUE(again.problems().empty());
         ASSERT_EQ(again.size(), 1u);
-        EXPECT_EQ(again.find(peer_id(1))->committed_epoch, 1u);
+        EXPECT_EQ(again.find(peer_id(1))->epochs[0], 1u);
         EXPECT_EQ(std::distance(std::filesystem::directory_iterator(s.path()),
                                 std::filesystem::directory_iterator()),
                   1);
@@ -265,7 +298,7 @@ TEST(PeerStore, TenThousandPeersLoad) {
     // Secrets of any one peer are still there on demand.
     auto sec = s->load_secrets(peer_id(1234));
     ASSERT_TRUE(sec);
-    EXPECT_TRUE(ct_equal(sec->committed_seed.view(), seed_for(1234, 1 + 1234 % 7).view()));
+    EXPECT_TRUE(ct_equal((*sec)[0].seed.view(), seed_for(1234, 1 + 1234 % 7).view()));
 }
 
 // kill -9 at random moments while a child rewrites records: every record
@@ -310,13 +343,13 @@ TEST(PeerStore, KillNineLeavesOldOrNewNeverTorn) {
         for (std::uint32_t n = 0; n < kPeers; ++n) {
             auto rec = s->load(peer_id(n));
             ASSERT_TRUE(rec) << rec.error().message();
-            const std::uint32_t v = rec->info.committed_epoch;
+            const std::uint32_t v = rec->info.epochs[0];
             // Whole version v of peer n: every field derives from (n, v).
             PeerRecord want = make_record(n, v, v % 2 == 0 || v == 1);
             EXPECT_EQ(rec->info.alias, want.info.alias);
             EXPECT_EQ(rec->info.last_seen_unix, want.info.last_seen_unix);
-            EXPECT_EQ(rec->info.pending_epoch, want.info.pending_epoch);
-            EXPECT_TRUE(ct_equal(rec->committed_seed.view(), want.committed_seed.view()));
+            EXPECT_EQ(rec->info.epochs, want.info.epochs);
+            EXPECT_TRUE(ct_equal(rec->seeds[0].seed.view(), want.seeds[0].seed.view()));
             ASSERT_GE(v, seen[n]) << "record went back in time";
             if (v != seen[n]) ++changed;
             seen[n] = v;

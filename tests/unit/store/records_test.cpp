@@ -13,16 +13,16 @@ using testing::make_record;
 void expect_same(const PeerRecord& a, const PeerRecord& b) {
     EXPECT_EQ(a.info.id, b.info.id);
     EXPECT_EQ(a.info.role, b.info.role);
-    EXPECT_EQ(a.info.committed_epoch, b.info.committed_epoch);
-    EXPECT_EQ(a.info.pending_epoch, b.info.pending_epoch);
+    EXPECT_EQ(a.info.protocol, b.info.protocol);
+    EXPECT_EQ(a.info.epochs, b.info.epochs);
     EXPECT_EQ(a.info.created_unix, b.info.created_unix);
     EXPECT_EQ(a.info.last_seen_unix, b.info.last_seen_unix);
     EXPECT_EQ(a.info.alias, b.info.alias);
     EXPECT_EQ(a.info.address, b.info.address);
-    EXPECT_TRUE(ct_equal(a.committed_seed.view(), b.committed_seed.view()));
-    ASSERT_EQ(a.pending_seed.has_value(), b.pending_seed.has_value());
-    if (a.pending_seed) {
-        EXPECT_TRUE(ct_equal(a.pending_seed->view(), b.pending_seed->view()));
+    ASSERT_EQ(a.seeds.size(), b.seeds.size());
+    for (std::size_t k = 0; k < a.seeds.size(); ++k) {
+        EXPECT_EQ(a.seeds[k].epoch, b.seeds[k].epoch);
+        EXPECT_TRUE(ct_equal(a.seeds[k].seed.view(), b.seeds[k].seed.view()));
     }
 }
 
@@ -47,13 +47,47 @@ TEST(PeerRecordFormat, Layout) {
     auto enc = encode_peer_record(rec);
     ASSERT_TRUE(enc);
     ByteView v = enc->view();
-    // magic, version 1, body length, first field = u16 32 || peer id
-    EXPECT_EQ(to_hex(v.subspan(0, 6)), to_hex(as_bytes("BRP1")) + "0001");
+    // magic, version 2, body length, first field = u16 32 || peer id
+    EXPECT_EQ(to_hex(v.subspan(0, 6)), to_hex(as_bytes("BRP1")) + "0002");
     const std::size_t body = (v[6] << 8) | v[7];
     EXPECT_EQ(v.size(), 8 + body + 32);
-    EXPECT_EQ(body, 11 * 2 + 32 + 1 + 4 + 32 + 1 + 4 + 32 + 8 + 8);
+    // id, role, protocol, seeds (one: epoch || seed), created, last seen, alias, address
+    EXPECT_EQ(body, 8 * 2 + 32 + 1 + 1 + 36 + 8 + 8);
     EXPECT_EQ(to_hex(v.subspan(8, 2)), "0020");
     EXPECT_EQ(to_hex(v.subspan(10, 32)), to_hex(rec.info.id));
+    // role, then protocol 1 (1.1), then the seeds field: 36 bytes, epoch 1 first
+    EXPECT_EQ(to_hex(v.subspan(42, 6)), "000101000101");
+    EXPECT_EQ(to_hex(v.subspan(48, 6)), "002400000001");
+}
+
+// A record written by a protocol 1.0 build (record version 1) still loads,
+// with its seeds in order and protocol 1.0; saving it writes version 2.
+TEST(PeerRecordFormat, Version1RecordsStillLoad) {
+    for (bool pending : {true, false}) {
+        PeerRecord rec = make_record(9, 4, pending);
+        rec.info.protocol = PeerProtocol::V1_0;
+        const Bytes v1 = testing::encode_v1_record(rec);
+        EXPECT_EQ(to_hex(ByteView(v1).subspan(0, 6)), to_hex(as_bytes("BRP1")) + "0001");
+        auto dec = decode_peer_record(v1);
+        ASSERT_TRUE(dec) << dec.error().message();
+        expect_same(rec, *dec);
+        auto again = encode_peer_record(*dec);
+        ASSERT_TRUE(again);
+        EXPECT_EQ(to_hex(again->view().subspan(0, 6)), to_hex(as_bytes("BRP1")) + "0002");
+        expect_same(rec, *decode_peer_record(again->view()));
+    }
+}
+
+TEST(PeerRecordFormat, SeedShapes) {
+    using V = std::vector<std::uint32_t>;
+    for (const V& ok : {V{1}, V{5, 6}, V{5, 6, 6}, V{6, 6}, V{5, 5, 6}})
+        EXPECT_TRUE(is_valid_seed_shape(ok)) << ::testing::PrintToString(ok);
+    for (const V& bad : {V{}, V{0}, V{6, 5}, V{5, 7}, V{5, 5, 5}, V{5, 6, 6, 6}, V{5, 6, 7}})
+        EXPECT_FALSE(is_valid_seed_shape(bad)) << ::testing::PrintToString(bad);
+    PeerRecord rec = make_record(3);
+    rec.info.epochs = {1, 3};
+    rec.seeds[1].epoch = 3;
+    EXPECT_EQ(encode_peer_record(rec).error().code, StoreErrc::BadValue);
 }
 
 TEST(PeerRecordFormat, UnicodeAliasAndLimits) {
@@ -92,10 +126,10 @@ TEST(PeerRecordFormat, AddressesAndEpochs) {
     rec.info.address = "00:11:22:33:44:55:66";
     EXPECT_EQ(encode_peer_record(rec).error().code, StoreErrc::FieldTooLong);
     rec = make_record(3);
-    rec.info.pending_epoch = rec.info.committed_epoch + 2;
+    rec.info.epochs[1] = rec.info.epochs[0] + 2;
     EXPECT_EQ(encode_peer_record(rec).error().code, StoreErrc::BadValue);
     rec = make_record(3, 1, false);
-    rec.info.pending_epoch = 2;  // epoch without a seed
+    rec.info.epochs.push_back(2);  // epoch without a seed
     EXPECT_EQ(encode_peer_record(rec).error().code, StoreErrc::BadValue);
     rec = make_record(3, 0xffffffffu, false);
     EXPECT_TRUE(encode_peer_record(rec));

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+#include "core/crypto/kdf.hpp"
 #include "core/store/fs.hpp"
 #include "core/store/records.hpp"
 
@@ -65,16 +66,55 @@ inline PeerRecord make_record(std::uint32_t n, std::uint32_t version = 1, bool p
     PeerInfo info;
     info.id = peer_id(n);
     info.role = n % 2 ? PeerRole::Responder : PeerRole::Initiator;
-    info.committed_epoch = version;
-    if (pending) info.pending_epoch = version + 1;
+    info.protocol = PeerProtocol::V1_1;
+    info.epochs = {version};
+    if (pending) info.epochs.push_back(version + 1);
     info.created_unix = 1'700'000'000 + n;
     info.last_seen_unix = 1'700'000'000 + n + version;
     info.alias = "peer " + std::to_string(n) + " v" + std::to_string(version);
     info.address = "AA:BB:CC:00:00:" + std::string(1, "0123456789ABCDEF"[(n >> 4) & 15]) +
                    std::string(1, "0123456789ABCDEF"[n & 15]);
-    PeerRecord rec{std::move(info), seed_for(n, version), std::nullopt};
-    if (pending) rec.pending_seed.emplace(seed_for(n, version + 1, 1));
+    PeerRecord rec{std::move(info), {}};
+    rec.seeds.push_back(StoredSeed{version, seed_for(n, version)});
+    if (pending) rec.seeds.push_back(StoredSeed{version + 1, seed_for(n, version + 1, 1)});
     return rec;
+}
+
+// The bytes a protocol 1.0 build wrote for `rec` (record version 1: a
+// committed seed and an optional pending one), built field by field from
+// PROTOCOL.md section 10 as it stood, so that loading them is a real test
+// of reading old state.
+inline Bytes encode_v1_record(const PeerRecord& rec) {
+    const auto& i = rec.info;
+    Bytes body;
+    auto field = [&](ByteView v) {
+        append_u16be(body, static_cast<std::uint16_t>(v.size()));
+        append(body, v);
+    };
+    auto u = [&](std::uint64_t v, std::size_t n) {
+        Bytes b;
+        for (std::size_t k = 0; k < n; ++k)
+            b.push_back(static_cast<std::uint8_t>(v >> (8 * (n - 1 - k))));
+        field(b);
+    };
+    field(i.id);
+    u(static_cast<std::uint8_t>(i.role), 1);
+    u(rec.seeds[0].epoch, 4);
+    field(rec.seeds[0].seed.view());
+    const bool pending = rec.seeds.size() > 1;
+    u(pending ? 1 : 0, 1);
+    u(pending ? rec.seeds[1].epoch : 0, 4);
+    const Bytes zero(kSeedLen, 0);
+    field(pending ? rec.seeds[1].seed.view() : ByteView(zero));
+    u(static_cast<std::uint64_t>(i.created_unix), 8);
+    u(static_cast<std::uint64_t>(i.last_seen_unix), 8);
+    field(as_bytes(i.alias));
+    field(as_bytes(i.address));
+    Bytes out = {'B', 'R', 'P', '1', 0, 1};
+    append_u16be(out, static_cast<std::uint16_t>(body.size()));
+    append(out, body);
+    append(out, sha256(out));
+    return out;
 }
 
 // FileOps that fail one step of atomic_write with a chosen errno.
