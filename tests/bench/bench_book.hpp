@@ -13,20 +13,23 @@ namespace br::bench {
 
 class BenchBook : public handshake::PeerBook {
   public:
-    std::optional<ratchet::Holdings> holdings(const handshake::DeviceId& peer) override {
+    std::optional<handshake::BookEntry> load(const handshake::DeviceId& peer) override {
         auto it = disk_.find(peer);
         if (it == disk_.end()) return std::nullopt;
         std::vector<ratchet::EpochSeed> seeds;
         for (const auto& [epoch, seed] : it->second)
             seeds.push_back({epoch, SecretBytes(ByteView(seed))});
-        return ratchet::Holdings::from(std::move(seeds));
+        auto held = ratchet::Holdings::from(std::move(seeds));
+        if (!held) return std::nullopt;
+        return handshake::BookEntry{std::move(*held), handshake::Version::V1_1};
     }
-    bool persist(const handshake::DeviceId& peer, handshake::PeerRole,
-                 const ratchet::Holdings& h) override {
+    bool has(const handshake::DeviceId& peer) override { return knows(peer); }
+    bool persist(const handshake::DeviceId& peer, handshake::PeerRole, const ratchet::Holdings& h,
+                 handshake::Version) override {
         std::vector<std::pair<std::uint32_t, Bytes>> rec;
-        for (std::uint32_t e : h.epochs()) {
-            ByteView v = h.find(e)->seed.view();
-            rec.emplace_back(e, Bytes(v.begin(), v.end()));
+        for (const auto& s : h.seeds()) {
+            ByteView v = s.seed.view();
+            rec.emplace_back(s.epoch, Bytes(v.begin(), v.end()));
         }
         disk_[peer] = std::move(rec);
         return true;

@@ -3,16 +3,22 @@
 // No I/O, no clock, no threads: the caller feeds whole messages in (after
 // frame reassembly) and sends what each Step returns, in order.  Durable
 // state goes through PeerBook.  docs/PROTOCOL.md sections 4-8 describe the
-// flights; in short:
+// flights of protocol 1.1; in short:
 //
 //   pairing (Noise XX)                     resume (Noise IKpsk2)
-//   A -> B  PAIR_1                         A -> B  RESUME_1 (offered epochs)
-//   B -> A  PAIR_2 (commits to nonce_B)    B -> A  RESUME_2 (chosen epoch), CERT_B
-//   A -> B  PAIR_3 (nonce_A), CERT_A       A: persist {e, e+1}
-//   B -> A  REVEAL (nonce_B)               A -> B  CERT_A        (the confirmation)
-//   B: approval, persist {1}               B: persist {e+1}
-//   B -> A  CERT_B
+//   A -> B  PAIR_1 (version)               A -> B  RESUME_1 (offered epochs)
+//   B -> A  PAIR_2 (commits to nonce_B)    B -> A  RESUME_2, CERT_B
+//   A -> B  PAIR_3 (nonce_A), CERT_A       A: ADVANCE (durable); session ready
+//   B -> A  REVEAL (nonce_B)               A -> B  CERT_A
+//   both: approval (the 6-digit code)      B: COMMIT (durable); session ready
+//   A -> B  ACCEPT                         B -> A  CONFIRM
+//   B: persist {1}; B -> A  CERT_B         A: PRUNE (durable)
 //   A: persist {1}
+//
+// After the handshake both engines keep the transport keys for the
+// session's own messages (BOND: the LE bond's passkey, section 8.2).  A
+// resume with a pair that still speaks protocol 1.0 runs 1.0's messages
+// (RESUME_1/RESUME_2 0x11/0x12, no CONFIRM; section 11).
 //
 // Any failure ends the handshake (state Failed); the caller drops the link.
 #pragma once
@@ -34,18 +40,22 @@
 namespace br::handshake {
 
 enum class Error {
-    Decode,               // a message that does not parse
+    Decode,               // a message that does not parse (decode_error says why)
     UnexpectedMessage,    // a message type that is not valid in this state
     Noise,                // the Noise layer refused a message (noise_error says why)
     IdentityMismatch,     // the identity in a payload is not the Noise static key
-    SelfPairing,          // the peer presented our own identity
+    SelfPairing,          // the peer presented our own identity (either sign)
+    NegatedIdentity,      // the other sign of an identity we already store
+    UnsupportedVersion,   // a first contact in protocol 1.0 (PAIR_1 without a version)
+    VersionDowngrade,     // a 1.0 resume with a pair that already spoke 1.1
     UnknownPeer,          // resume from an identity we hold no seeds for
     NoCommonEpoch,        // resume offer shares no epoch with what we hold
-    EpochNotOffered,      // RESUME_2 chose an epoch we did not offer
-    NotApproved,          // first contact refused by the approval policy
+    EpochNotOffered,      // a 1.0 RESUME_2 chose an epoch we did not offer
+    NotApproved,          // a first contact refused by an approval policy
     CommitmentMismatch,   // REVEAL's nonce does not open PAIR_2's commitment
     Certificate,          // the peer's certificate failed (cert_error says why)
     FingerprintMismatch,  // the certificate's fingerprint is not ours
+    ConfirmMismatch,      // CONFIRM names another epoch than the one we advanced to
     PersistFailed,        // the store could not write; nothing was sent after it
     PeerAborted,          // the peer sent Abort (abort says why)
     Finished,             // a message after the handshake ended
@@ -57,15 +67,27 @@ struct Failure {
     std::optional<noise::Error> noise_error;
     std::optional<cert::CertError> cert_error;
     std::optional<DecodeError> decode_error;
-    std::optional<AbortReason> abort;
+    std::optional<AbortReason> abort;  // may hold a reason this build does not name
+
+    static Failure of(Error e) { return Failure{e, {}, {}, {}, {}}; }
+    static Failure noise(noise::Error e) { return Failure{Error::Noise, e, {}, {}, {}}; }
+    static Failure certificate(cert::CertError e) {
+        return Failure{Error::Certificate, {}, e, {}, {}};
+    }
+    static Failure decode(DecodeError e) { return Failure{Error::Decode, {}, {}, e, {}}; }
+    static Failure peer_aborted(AbortReason r) {
+        return Failure{Error::PeerAborted, {}, {}, {}, r};
+    }
     std::string describe() const;
 };
 
 struct Step {
-    std::vector<Bytes> send;         // encoded messages, to send in this order
-    bool needs_approval = false;     // responder: first contact waits for approve()
-    bool done = false;               // the session is ready: take_session()
-    std::optional<Failure> failure;  // the handshake is over; drop the link
+    std::vector<Bytes> send;      // encoded messages, to send in this order
+    bool needs_approval = false;  // a first contact waits for approve() (either role)
+    bool done = false;            // the session is ready: take_session()
+    bool confirmed = false;       // initiator: the responder's CONFIRM arrived (PRUNE)
+    std::optional<std::uint32_t> bond_passkey;  // the peer's BOND (session message)
+    std::optional<Failure> failure;             // the handshake is over; drop the link
 };
 
 struct Settings {
@@ -76,32 +98,78 @@ struct Settings {
     std::uint32_t clock_skew_seconds = 300;
 };
 
+// The transport keys of a finished handshake, kept for the session's own
+// messages (BOND) and, for the initiator of a resume, the CONFIRM.
+class SessionChannel {
+  public:
+    SessionChannel(noise::CipherState send, noise::CipherState recv)
+        : send_(std::move(send)), recv_(std::move(recv)) {}
+    // A transport message of `type` carrying `plaintext`.
+    Expected<Bytes, Failure> seal(MessageType type, ByteView plaintext);
+    // The plaintext of a transport message (already decoded).
+    Expected<Bytes, Failure> open(const Message& m);
+
+  private:
+    noise::CipherState send_, recv_;
+};
+
 class Initiator {
   public:
-    enum class State { Idle, SentPair1, SentResume1, AwaitReveal, AwaitPeerCert, Done, Failed };
+    enum class State {
+        Idle,
+        SentPair1,
+        SentResume1,
+        AwaitReveal,
+        AwaitingApproval,  // pairing: REVEAL read, our side's verdict pending
+        AwaitPeerCert,
+        AwaitCommitConfirm,  // resume 1.1: session ready, CONFIRM not yet read
+        Done,
+        Failed
+    };
 
     // `peer` is the responder's identity when we are already paired with it
     // (the book then supplies the seeds); nullopt for a first contact.
     Initiator(const Ed25519KeyPair& identity, std::optional<DeviceId> peer, PeerBook& book,
               cert::ReplayCache& replay, Settings settings, std::uint32_t now_unix);
 
+    // Before start(): resume in protocol 1.0 (a peer that refused 1.1 and
+    // never spoke it).  Refused at start() for a pair stored as 1.1.
+    void resume_in_1_0() { resume_version_ = Version::V1_0; }
+
     Step start();
     Step receive(ByteView message);
+    // Only in AwaitingApproval: our approval policy's verdict on a first
+    // contact, after the user compared the code (pending_short_code()).
+    Step approve(bool approved);
+    // Once the session is ready: a BOND message carrying `passkey`.
+    Expected<Bytes, Failure> seal_bond(std::uint32_t passkey);
 
     State state() const { return state_; }
     Kind kind() const { return kind_; }
+    Version version() const { return version_; }
+    // The responder's identity, known once PAIR_2 has been read (or given).
+    std::optional<DeviceId> peer() const { return peer_; }
     // A first pairing, once REVEAL has been read: the 6-digit code to compare
     // with the one the responder shows while it waits for its approval.
     std::string pending_short_code() const;
+    // A 1.1 resume to a pair stored as 1.0 was answered ABORT(ProtocolError),
+    // as a 1.0 responder answers an unknown message type: worth one resume
+    // in 1.0 (resume_in_1_0) on the next connection.
+    bool peer_may_speak_only_1_0() const { return maybe_1_0_; }
     std::optional<Session> take_session();
 
   private:
-    Step fail(Error e);
-    Step fail(Failure f);
+    Step fail(Error e, std::optional<AbortReason> tell_peer = std::nullopt);
+    Step fail(Failure f, std::optional<AbortReason> tell_peer = std::nullopt);
+    Step start_resume();
+    Step start_pair();
     Step on_pair2(const Message& m);
     Step on_reveal(const Message& m);
     Step on_resume2(const Message& m);
     Step on_peer_cert(const Message& m);
+    Step on_confirm(const Message& m);
+    Step on_bond(const Message& m);
+    Step finish_session(Step step, const cert::Certificate& peer_cert);
 
     const Ed25519KeyPair& identity_;
     std::optional<DeviceId> peer_;
@@ -112,10 +180,15 @@ class Initiator {
 
     State state_ = State::Idle;
     Kind kind_ = Kind::Pair;
+    Version resume_version_ = Version::V1_1;  // what start() speaks for a resume
+    Version stored_version_ = Version::V1_0;  // what the book says the pair speaks
+    Version version_ = Version::V1_1;         // what this handshake speaks
+    bool maybe_1_0_ = false;
     X25519KeyPair static_;
     std::optional<noise::HandshakeState> hs_;
-    std::optional<noise::CipherState> send_, recv_;
+    std::optional<SessionChannel> channel_;
     std::optional<ratchet::Holdings> held_;
+    std::size_t chosen_ = 0;  // index in held_ of the seed RESUME_2 was made with
     std::uint32_t chosen_epoch_ = 0;
     std::optional<SecretBytes> new_seed_;
     std::optional<cert::SessionCert> own_;
@@ -132,7 +205,8 @@ class Responder {
         Idle,
         SentPair2,
         AwaitInitiatorCert,
-        AwaitingApproval,
+        AwaitingApproval,  // pairing: REVEAL sent, our verdict pending (ACCEPT may come first)
+        AwaitAccept,       // pairing: we approved, the initiator's ACCEPT pending
         AwaitConfirm,
         Done,
         Failed
@@ -144,14 +218,19 @@ class Responder {
     Step receive(ByteView message);
     // Only in AwaitingApproval: the approval policy's verdict on a first contact.
     Step approve(bool approved);
+    // Once the session is ready: a BOND message carrying `passkey`.
+    Expected<Bytes, Failure> seal_bond(std::uint32_t passkey);
 
     State state() const { return state_; }
     Kind kind() const { return kind_; }
+    Version version() const { return version_; }
     // The initiator's identity, known once PAIR_3 or RESUME_1 has been read.
     std::optional<DeviceId> peer() const { return peer_; }
     // While AwaitingApproval: the 6-digit code both sides can compare (the
     // initiator has it from REVEAL, sent just before approval is asked for).
     std::string pending_short_code() const;
+    // Whether the initiator's ACCEPT has arrived (pairing).
+    bool peer_accepted() const { return peer_accepted_; }
     std::optional<Session> take_session();
 
   private:
@@ -161,6 +240,9 @@ class Responder {
     Step on_pair3(const Message& m);
     Step on_resume1(const Message& m);
     Step on_initiator_cert(const Message& m);
+    Step on_accept(const Message& m);
+    Step on_bond(const Message& m);
+    Step complete_pairing();
 
     const Ed25519KeyPair& identity_;
     PeerBook& book_;
@@ -170,11 +252,11 @@ class Responder {
 
     State state_ = State::Idle;
     Kind kind_ = Kind::Pair;
+    Version version_ = Version::V1_1;
     X25519KeyPair static_;
     std::optional<DeviceId> peer_;
     std::optional<noise::HandshakeState> hs_;
-    std::optional<noise::CipherState> send_, recv_;
-    std::optional<ratchet::Holdings> held_;
+    std::optional<SessionChannel> channel_;
     std::uint32_t new_epoch_ = 0;
     std::optional<SecretBytes> new_seed_;
     std::optional<cert::SessionCert> own_;
@@ -183,6 +265,7 @@ class Responder {
     std::optional<SecretBytes> nonce_b_;  // pairing: committed in PAIR_2, kept until REVEAL
     PairNonce nonce_a_{};                 // pairing: the initiator's, from PAIR_3
     std::string pair_code_;               // pairing: computed when REVEAL goes out
+    bool peer_accepted_ = false;          // pairing: the initiator's ACCEPT arrived
     std::optional<Session> session_;
 };
 
@@ -191,5 +274,9 @@ class Responder {
 // sender_session_pk)
 Hash certificate_fingerprint(const Hash& h, const Ed25519Public& recipient_id,
                              const Ed25519Public& sender_session_pk);
+
+// The identity with the other sign: the same X25519 form, so the same
+// Noise static key (docs/PROTOCOL.md section 2).
+DeviceId negated_identity(const DeviceId& id);
 
 }  // namespace br::handshake

@@ -15,7 +15,7 @@ const char* to_string(AbortReason r) {
         case AbortReason::Busy:
             return "busy";
     }
-    return "unknown abort reason";
+    return "unknown reason";
 }
 
 const char* to_string(DecodeError e) {
@@ -30,8 +30,10 @@ const char* to_string(DecodeError e) {
             return "truncated message";
         case DecodeError::TooLong:
             return "message too long";
-        case DecodeError::BadAbort:
-            return "malformed abort";
+        case DecodeError::BadOfferCount:
+            return "offer count outside 1..2";
+        case DecodeError::BadOfferOrder:
+            return "offered epochs not strictly ascending";
     }
     return "unknown decode error";
 }
@@ -41,7 +43,7 @@ Bytes encode(const Message& m) {
     out.reserve(2 + 4 + m.body.size());
     append_u8(out, kProtocolVersion);
     append_u8(out, static_cast<std::uint8_t>(m.type));
-    if (m.type == MessageType::Resume2) append_u32be(out, m.epoch);
+    if (m.type == MessageType::Resume2V10) append_u32be(out, m.epoch);
     append(out, m.body);
     return out;
 }
@@ -56,9 +58,14 @@ static bool known_type(std::uint8_t t) {
         case MessageType::Pair2:
         case MessageType::Pair3:
         case MessageType::Reveal:
+        case MessageType::Accept:
+        case MessageType::Resume1V10:
+        case MessageType::Resume2V10:
         case MessageType::Resume1:
         case MessageType::Resume2:
         case MessageType::Cert:
+        case MessageType::Confirm:
+        case MessageType::Bond:
         case MessageType::Abort:
             return true;
     }
@@ -75,18 +82,14 @@ Expected<Message, DecodeError> decode(ByteView wire) {
     if (!known_type(type)) return unexpected(DecodeError::UnknownType);
     Message m;
     m.type = static_cast<MessageType>(type);
-    if (m.type == MessageType::Resume2) {
+    if (m.type == MessageType::Resume2V10) {
         m.epoch = r.u32be();
         if (!r.ok()) return unexpected(DecodeError::Truncated);
     }
-    if (r.remaining() > kMaxBody) return unexpected(DecodeError::TooLong);
+    if (wire.size() > kMaxMessage) return unexpected(DecodeError::TooLong);
     if (r.remaining() == 0) return unexpected(DecodeError::Truncated);
     ByteView body = r.take(r.remaining());
     m.body.assign(body.begin(), body.end());
-    if (m.type == MessageType::Abort) {
-        if (m.body.size() != 1 || m.body[0] < 1 || m.body[0] > 5)
-            return unexpected(DecodeError::BadAbort);
-    }
     return m;
 }
 
@@ -104,10 +107,14 @@ Expected<ResumeOffer, DecodeError> decode_offer(ByteView payload) {
     offer.initiator_id = r.take_array<32>();
     std::uint8_t n = r.u8();
     if (!r.ok()) return unexpected(DecodeError::Truncated);
-    if (n == 0 || n > kMaxOfferedEpochs) return unexpected(DecodeError::TooLong);
+    if (n == 0 || n > kMaxOfferedEpochs) return unexpected(DecodeError::BadOfferCount);
     for (std::uint8_t i = 0; i < n; ++i) offer.epochs.push_back(r.u32be());
     if (!r.ok()) return unexpected(DecodeError::Truncated);
     if (!r.at_end()) return unexpected(DecodeError::TooLong);
+    for (std::size_t i = 0; i < offer.epochs.size(); ++i) {
+        if (offer.epochs[i] == 0 || (i > 0 && offer.epochs[i] <= offer.epochs[i - 1]))
+            return unexpected(DecodeError::BadOfferOrder);
+    }
     return offer;
 }
 

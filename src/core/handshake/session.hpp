@@ -12,6 +12,7 @@
 #include "core/cert/invalidation.hpp"
 #include "core/cert/session.hpp"
 #include "core/crypto/kdf.hpp"
+#include "core/handshake/peer_book.hpp"
 
 namespace br::handshake {
 
@@ -20,6 +21,7 @@ const char* to_string(Kind k);
 
 struct Session {
     Kind kind;
+    Version version;  // the protocol this handshake spoke
     cert::Role role;  // our role in this handshake
     Ed25519Public own_id;
     Ed25519Public peer_id;

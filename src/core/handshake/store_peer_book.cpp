@@ -2,8 +2,9 @@
 
 namespace br::handshake {
 
-std::optional<ratchet::Holdings> StorePeerBook::holdings(const DeviceId& peer) {
-    if (!store_.find(peer)) return std::nullopt;
+std::optional<BookEntry> StorePeerBook::load(const DeviceId& peer) {
+    const store::PeerInfo* info = store_.find(peer);
+    if (info == nullptr) return std::nullopt;
     auto secrets = store_.load_secrets(peer);
     if (!secrets) {
         last_error_ = secrets.error().message();
@@ -11,15 +12,20 @@ std::optional<ratchet::Holdings> StorePeerBook::holdings(const DeviceId& peer) {
     }
     last_error_.clear();
     std::vector<ratchet::EpochSeed> seeds;
-    seeds.push_back({secrets->committed_epoch, std::move(secrets->committed_seed)});
-    if (secrets->pending_epoch)
-        seeds.push_back({*secrets->pending_epoch, std::move(*secrets->pending_seed)});
-    return ratchet::Holdings::from(std::move(seeds));
+    for (auto& s : *secrets) seeds.push_back({s.epoch, std::move(s.seed)});
+    auto held = ratchet::Holdings::from(std::move(seeds));
+    if (!held) {
+        last_error_ = "stored seeds out of shape";
+        return std::nullopt;
+    }
+    const Version v = info->protocol == store::PeerProtocol::V1_1 ? Version::V1_1 : Version::V1_0;
+    return BookEntry{std::move(*held), v};
 }
 
-bool StorePeerBook::persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h) {
+bool StorePeerBook::persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h,
+                            Version version) {
     if (h.empty()) return false;
-    store::PeerRecord rec{store::PeerInfo{}, h.oldest().seed.clone(), std::nullopt};
+    store::PeerRecord rec{store::PeerInfo{}, {}};
     if (const auto* info = store_.find(peer)) {
         rec.info = *info;
     } else {
@@ -28,13 +34,13 @@ bool StorePeerBook::persist(const DeviceId& peer, PeerRole role, const ratchet::
     }
     rec.info.role =
         role == PeerRole::Initiator ? store::PeerRole::Initiator : store::PeerRole::Responder;
+    rec.info.protocol =
+        version == Version::V1_1 ? store::PeerProtocol::V1_1 : store::PeerProtocol::V1_0;
     rec.info.last_seen_unix = now_;
-    rec.info.committed_epoch = h.oldest().epoch;
-    if (h.size() == 2) {
-        rec.info.pending_epoch = h.newest().epoch;
-        rec.pending_seed = h.newest().seed.clone();
-    } else {
-        rec.info.pending_epoch.reset();
+    rec.info.epochs.clear();
+    for (const auto& s : h.seeds()) {
+        rec.info.epochs.push_back(s.epoch);
+        rec.seeds.push_back(store::StoredSeed{s.epoch, s.seed.clone()});
     }
     auto saved = store_.save(rec);
     if (!saved) {

@@ -14,8 +14,10 @@ class StorePeerBook : public PeerBook {
     explicit StorePeerBook(store::PeerStore& store, std::int64_t now_unix = 0)
         : store_(store), now_(now_unix) {}
 
-    std::optional<ratchet::Holdings> holdings(const DeviceId& peer) override;
-    bool persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h) override;
+    std::optional<BookEntry> load(const DeviceId& peer) override;
+    bool has(const DeviceId& peer) override { return store_.find(peer) != nullptr; }
+    bool persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h,
+                 Version version) override;
 
     void set_now(std::int64_t now_unix) { now_ = now_unix; }
     // The last store error, for logs ("" when the last call succeeded).

@@ -12,12 +12,15 @@ Holdings Holdings::paired(SecretBytes seed1) {
 
 std::optional<Holdings> Holdings::from(std::vector<EpochSeed> seeds) {
     if (seeds.empty() || seeds.size() > kMaxHeld) return std::nullopt;
-    std::sort(seeds.begin(), seeds.end(),
-              [](const EpochSeed& a, const EpochSeed& b) { return a.epoch < b.epoch; });
-    for (std::size_t i = 1; i < seeds.size(); ++i)
-        if (seeds[i].epoch == seeds[i - 1].epoch) return std::nullopt;
-    for (const auto& s : seeds)
-        if (s.seed.size() != kSeedLen) return std::nullopt;
+    std::size_t same = 1;
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+        if (seeds[i].seed.size() != kSeedLen || seeds[i].epoch == 0) return std::nullopt;
+        if (i == 0) continue;
+        if (seeds[i].epoch < seeds[i - 1].epoch) return std::nullopt;
+        same = seeds[i].epoch == seeds[i - 1].epoch ? same + 1 : 1;
+        if (same > 2) return std::nullopt;
+    }
+    if (seeds.back().epoch - seeds.front().epoch > 1) return std::nullopt;
     Holdings h;
     h.seeds_ = std::move(seeds);
     return h;
@@ -25,7 +28,8 @@ std::optional<Holdings> Holdings::from(std::vector<EpochSeed> seeds) {
 
 std::vector<std::uint32_t> Holdings::epochs() const {
     std::vector<std::uint32_t> out;
-    for (const auto& s : seeds_) out.push_back(s.epoch);
+    for (const auto& s : seeds_)
+        if (out.empty() || out.back() != s.epoch) out.push_back(s.epoch);
     return out;
 }
 
@@ -42,21 +46,37 @@ std::optional<std::uint32_t> Holdings::choose(std::span<const std::uint32_t> off
     return best;
 }
 
-bool Holdings::advance(std::uint32_t chosen, SecretBytes next) {
-    auto it = std::find_if(seeds_.begin(), seeds_.end(),
-                           [&](const EpochSeed& s) { return s.epoch == chosen; });
-    if (it == seeds_.end()) return false;
-    EpochSeed kept = std::move(*it);
-    for (auto& s : seeds_) s.seed.wipe();
-    seeds_.clear();
-    seeds_.push_back(std::move(kept));
-    seeds_.push_back(EpochSeed{chosen + 1, std::move(next)});
+bool Holdings::advance(std::size_t chosen, SecretBytes next) {
+    if (chosen >= seeds_.size()) return false;
+    const std::uint32_t e = seeds_[chosen].epoch;
+    std::vector<EpochSeed> kept;
+    kept.push_back(std::move(seeds_[chosen]));
+    // The oldest seed newer than the chosen one: the responder may hold it
+    // (it committed it and its CONFIRM was lost), whoever answered now.
+    for (std::size_t i = 0; i < seeds_.size(); ++i) {
+        if (i != chosen && seeds_[i].epoch > e) {
+            kept.push_back(std::move(seeds_[i]));
+            break;
+        }
+    }
+    kept.push_back(EpochSeed{e + 1, std::move(next)});
+    wipe();
+    seeds_ = std::move(kept);
+    return true;
+}
+
+bool Holdings::prune(std::uint32_t chosen_epoch) {
+    std::vector<EpochSeed> kept;
+    for (auto& s : seeds_)
+        if (s.epoch > chosen_epoch) kept.push_back(std::move(s));
+    if (kept.empty()) return false;
+    wipe();
+    seeds_ = std::move(kept);
     return true;
 }
 
 void Holdings::commit(std::uint32_t epoch, SecretBytes seed) {
-    for (auto& s : seeds_) s.seed.wipe();
-    seeds_.clear();
+    wipe();
     seeds_.push_back(EpochSeed{epoch, std::move(seed)});
 }
 

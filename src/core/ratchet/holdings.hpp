@@ -1,23 +1,32 @@
 // The ratchet seeds one side holds for one peer, and the commit rules that
-// keep the two sides from ever being stranded on different epochs.
+// keep the two sides from ever being stranded on different seeds while a
+// thief with a copy of one side's state is locked out by the next clean
+// resume (docs/PROTOCOL.md section 6).
 //
-// A side holds one or two (epoch, seed) pairs.  The invariant the protocol
-// maintains, across dropped messages and crashes at any point, is that the
-// two sides' holdings always share one (epoch, seed) pair, so the next resume
-// can always agree on a pre-shared key.  docs/PROTOCOL.md section 6 walks
-// through every crash point; tests/unit/handshake/ checks it with random
-// schedules of drops and restarts, and tests/model/ratchet.pml model-checks it.
+// A side holds up to three (epoch, seed) pairs, in a fixed order: ascending
+// epoch, equal epochs in the order they were made.  Every epoch held is m or
+// m + 1 for some m.  The responder holds exactly one; the initiator holds
+// one after a clean resume and more while it has not yet seen the
+// responder confirm.  The invariant the protocol keeps, across dropped
+// messages and crashes at any point, is that the two sides always share one
+// (epoch, seed) pair, so the next resume can always agree on a pre-shared
+// key.  tests/model/ratchet.pml model-checks it; tests/unit/handshake/ walks
+// the same schedules through the real engines.
 //
-// The transitions, named as in the model:
-//   initiator:  OFFER     send the epochs held (holdings unchanged)
-//               ADVANCE   on a valid RESUME_2 that chose epoch e:
-//                         holdings := {e, e+1}  (durable before CONFIRM is sent)
-//   responder:  CHOOSE    on RESUME_1: the highest offered epoch held (unchanged)
-//               COMMIT    on a valid CONFIRM (the initiator's certificate):
-//                         holdings := {e+1}     (seed e wiped)
-// The responder never changes state on anything an attacker can replay:
-// RESUME_1 can be replayed, CONFIRM cannot (it is encrypted under keys that
-// only the live handshake has).
+// The transitions, named as in the model (S: the seed the resume used):
+//   initiator:  OFFER    send the distinct epochs held (holdings unchanged)
+//               ADVANCE  on a valid RESUME_2 + CERT_B made with S:
+//                        holdings := [S, the oldest seed newer than S (if
+//                        any), S' = next(S)]   (durable before CERT_A)
+//               PRUNE    on the responder's CONFIRM of S':
+//                        holdings := the seeds newer than S  (durable)
+//   responder:  CHOOSE   on RESUME_1: its seed, if its epoch was offered
+//                        (no state change: RESUME_1 can be replayed)
+//               COMMIT   on a valid CERT_A: holdings := [S']
+//                        (durable before CONFIRM)
+// ADVANCE keeps one seed newer than S because the responder may have
+// committed it (its CONFIRM lost) while whoever answers now holds only S: a
+// copy of the responder's older state must not be able to overwrite it.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +40,7 @@
 namespace br::ratchet {
 
 inline constexpr std::size_t kSeedLen = 32;
-inline constexpr std::size_t kMaxHeld = 2;
+inline constexpr std::size_t kMaxHeld = 3;
 
 struct EpochSeed {
     std::uint32_t epoch = 0;
@@ -45,36 +54,45 @@ class Holdings {
     Holdings() = default;
     // After a first pairing: epoch 1 only.
     static Holdings paired(SecretBytes seed1);
-    // Rebuilt from durable storage: 1 or 2 seeds with distinct epochs.
-    // Returns nullopt when the set is empty, too large or has duplicate epochs.
+    // Rebuilt from durable storage, in stored order.  Returns nullopt when
+    // the list is not a valid shape: empty, more than kMaxHeld, a seed of the
+    // wrong size, epoch 0, not ascending, epochs more than one apart, or
+    // three equal epochs.
     static std::optional<Holdings> from(std::vector<EpochSeed> seeds);
 
-    // Epochs held, ascending.
+    // The distinct epochs held, ascending (what OFFER sends: 1 or 2 values).
     std::vector<std::uint32_t> epochs() const;
+    // Every seed, in order.
+    std::span<const EpochSeed> seeds() const { return seeds_; }
+    // The first seed held for `epoch`, or nullptr.
     const EpochSeed* find(std::uint32_t epoch) const;
     const EpochSeed& newest() const { return seeds_.back(); }
     const EpochSeed& oldest() const { return seeds_.front(); }
     std::size_t size() const { return seeds_.size(); }
     bool empty() const { return seeds_.empty(); }
 
-    // CHOOSE: the highest epoch in `offered` that is also held.
+    // CHOOSE (responder): the highest epoch in `offered` that is also held.
     std::optional<std::uint32_t> choose(std::span<const std::uint32_t> offered) const;
 
-    // ADVANCE (initiator): the responder chose `chosen` (which we must hold) and
-    // the handshake produced seed `next` for epoch chosen+1.  Holdings become
-    // {chosen, chosen+1}; every other seed is wiped.  Returns false (and
-    // changes nothing) if `chosen` is not held.
-    bool advance(std::uint32_t chosen, SecretBytes next);
+    // ADVANCE (initiator): the resume used seeds()[chosen] and produced
+    // `next` for its epoch + 1.  Holdings become [chosen, the oldest seed
+    // newer than it if any, next]; everything else is wiped.  Returns false
+    // (and changes nothing) for an index out of range.
+    bool advance(std::size_t chosen, SecretBytes next);
 
-    // COMMIT (responder): the initiator confirmed epoch `epoch` whose seed is
-    // `seed`.  Holdings become {epoch}; everything older is wiped.
+    // PRUNE (initiator): the responder confirmed it committed the seed made
+    // from a seed of epoch `chosen_epoch`; every seed of that epoch or older
+    // is wiped.  Returns false (and changes nothing) if nothing newer is held.
+    bool prune(std::uint32_t chosen_epoch);
+
+    // COMMIT (responder): holdings become [(epoch, seed)]; the rest is wiped.
     void commit(std::uint32_t epoch, SecretBytes seed);
 
     Holdings clone() const;
     void wipe();
 
   private:
-    std::vector<EpochSeed> seeds_;  // ascending epochs, 1..kMaxHeld entries
+    std::vector<EpochSeed> seeds_;
 };
 
 // seed(n+1) = KDF(seed(n), "ratchet", h || id_A || id_B)

@@ -728,7 +728,7 @@ PeerView DaemonCore::peer_view(const AdapterState& a, const store::PeerInfo& inf
     v.address = info.address;
     v.alias = info.alias;
     v.role = info.role == store::PeerRole::Initiator ? "central" : "peripheral";
-    v.epoch = info.committed_epoch;
+    v.epoch = info.newest_epoch();
     v.created_unix = info.created_unix;
     v.last_seen_unix = info.last_seen_unix;
     auto s = sessions_.find({a.name, v.id_hex});

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -36,15 +37,18 @@ TEST(Handshake, PairsThenResumesWithFreshCertificatesEachEpoch) {
         EXPECT_EQ(r.a->epoch, epoch);
         EXPECT_EQ(r.b->epoch, epoch);
         EXPECT_EQ(r.a->fingerprint, r.b->fingerprint);
-        EXPECT_EQ(r.messages, 4);  // RESUME_1, RESUME_2, CERT_B, CERT_A
+        EXPECT_EQ(r.messages, 5);  // RESUME_1, RESUME_2, CERT_B, CERT_A, CONFIRM
+        EXPECT_EQ(r.a->version, handshake::Version::V1_1);
         EXPECT_TRUE(keys.insert(*r.a->own.session_public_key()).second);
         EXPECT_TRUE(keys.insert(*r.b->own.session_public_key()).second);
     }
-    // B committed epoch 6 only; A holds {5, 6} until B is seen to use 6.
+    // B committed epoch 6 and confirmed it: both hold exactly {6}, the same seed.
     ASSERT_EQ(b.book.disk[a.id()].size(), 1u);
     EXPECT_EQ(b.book.disk[a.id()][0].epoch, 6u);
-    ASSERT_EQ(a.book.disk[b.id()].size(), 2u);
-    EXPECT_EQ(a.book.disk[b.id()][1].epoch, 6u);
+    ASSERT_EQ(a.book.disk[b.id()].size(), 1u);
+    EXPECT_EQ(a.book.disk[b.id()][0], b.book.disk[a.id()][0]);
+    EXPECT_EQ(a.book.versions[b.id()], handshake::Version::V1_1);
+    EXPECT_EQ(b.book.versions[a.id()], handshake::Version::V1_1);
 }
 
 // seed_1 must not be computable from what a passive listener of the pairing
@@ -156,6 +160,66 @@ TEST(Handshake, ResumeWithAWrongSeedFailsInNoise) {
     EXPECT_EQ(*r.a_fail->noise_error, noise::Error::DecryptFailed);
 }
 
+// Audit item 6: an Ed25519 key and its negation (the sign bit of the last
+// byte flipped) have the same X25519 form, so the same Noise static key.
+// 1.0 took them for two identities and stored two records for one key.  A
+// device that already holds one refuses the other (NegatedIdentity), and
+// its own key is refused in either sign (SelfPairing).
+TEST(Handshake, TheOtherSignOfAKnownIdentityIsRefused) {
+    Device a, b;
+    ASSERT_TRUE(connect(a, b).a);
+    ASSERT_EQ(a.book.disk.size(), 1u);
+    struct Case {
+        const char* what;
+        const Ed25519KeyPair& key;
+        bool negate;
+        std::optional<Error> expect;
+    };
+    for (const Case& c : {Case{"B's key as is (control)", b.identity, false, std::nullopt},
+                          Case{"B's key, other sign", b.identity, true, Error::NegatedIdentity},
+                          Case{"A's own key, other sign", a.identity, true, Error::SelfPairing},
+                          Case{"A's own key as is", a.identity, false, Error::SelfPairing}}) {
+        FreeResponder m(c.key);
+        if (c.negate) m.presented_id = handshake::negated_identity(c.key.public_key());
+        handshake::PairNonce committed{};
+        handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
+        auto s = ini.receive(m.pair2(ini.start().send.at(0), committed));
+        if (!c.expect) {
+            EXPECT_FALSE(s.failure) << c.what;
+            EXPECT_EQ(s.send.size(), 2u) << c.what;
+        } else {
+            ASSERT_TRUE(s.failure) << c.what;
+            EXPECT_EQ(s.failure->error, *c.expect) << c.what;
+        }
+    }
+    EXPECT_EQ(a.book.disk.size(), 1u);  // still one record for B's key
+}
+
+// Audit item 8: 1.0's RESUME_2 carried the chosen epoch in clear, counting
+// up by one per resume, which linked a pair across BLE address changes.
+// 1.1's RESUME_2 is the bare Noise message (e, encrypted empty payload): the
+// same length at every epoch, no epoch anywhere, and A finds the seed by
+// trying the ones it holds.
+TEST(Handshake, Resume2CarriesNoEpochInClear) {
+    Device a, b;
+    ASSERT_TRUE(connect(a, b).a);
+    for (std::uint32_t epoch = 1; epoch <= 4; ++epoch) {
+        Bytes resume2;
+        auto r = connect(a, b, true, [&](int i, bool, Bytes& m) {
+            if (i == 1) resume2 = m;
+            return true;
+        });
+        ASSERT_TRUE(r.a && r.b);
+        ASSERT_EQ(resume2.size(), 2u + 32u + 16u) << "epoch " << epoch;
+        EXPECT_EQ(resume2[1], static_cast<std::uint8_t>(handshake::MessageType::Resume2));
+        Bytes chosen;
+        append_u32be(chosen, epoch);
+        EXPECT_FALSE(std::search(resume2.begin(), resume2.begin() + 6, chosen.begin(),
+                                 chosen.end()) != resume2.begin() + 6)
+            << "the chosen epoch " << epoch << " is in RESUME_2's header";
+    }
+}
+
 // Every byte of every message of a pairing and of a resume, one bit flipped:
 // the handshake must fail with a named error and no session on either side.
 TEST(Handshake, FlippedBitInEveryByteOfEveryMessageIsRefused) {
@@ -185,6 +249,17 @@ TEST(Handshake, FlippedBitInEveryByteOfEveryMessageIsRefused) {
                     return true;
                 });
                 ++cases;
+                if (resume && msg == 4) {
+                    // CONFIRM comes after both sessions: a corrupt one ends
+                    // A's link (so both sessions) and A does not PRUNE; the
+                    // pair resumes at the next connection.
+                    ASSERT_TRUE(r.a_fail) << "message " << msg << " byte " << byte;
+                    ++named[handshake::to_string(r.a_fail->error)];
+                    EXPECT_GE(a.book.disk[b.id()].size(), 2u);
+                    auto next = connect(a, b);
+                    EXPECT_TRUE(next.a && next.b) << "message " << msg << " byte " << byte;
+                    continue;
+                }
                 EXPECT_FALSE(r.a && r.b) << "message " << msg << " byte " << byte;
                 EXPECT_TRUE(r.a_fail || r.b_fail) << "message " << msg << " byte " << byte;
                 // The side that found the corruption names it; the other
@@ -222,7 +297,8 @@ TEST(Handshake, CertificateWithAnotherFingerprintIsRefused) {
         auto f3 = ini.receive(m.pair2(ini.start().send.at(0), committed));
         ASSERT_EQ(f3.send.size(), 2u);
         m.pair3(f3.send[0]);
-        ASSERT_FALSE(ini.receive(m.reveal(committed)).failure);
+        ASSERT_TRUE(ini.receive(m.reveal(committed)).needs_approval);
+        ASSERT_EQ(ini.approve(true).send.size(), 1u);  // ACCEPT
         std::optional<Hash> fp;
         if (!honest) {
             // The fingerprint of this certificate for another recipient.
@@ -259,7 +335,7 @@ TEST(Handshake, TruncatedAndOversizedMessagesAreRefused) {
 
     Device c, d;
     auto r2 = connect(c, d, true, [](int i, bool, Bytes& m) {
-        if (i == 0) m.resize(handshake::kMaxBody + 10, 0);
+        if (i == 0) m.resize(handshake::kMaxMessage + 10, 0);
         return true;
     });
     ASSERT_TRUE(r2.b_fail);

@@ -12,33 +12,39 @@ namespace br::test {
 struct StoredSeed {
     std::uint32_t epoch;
     Bytes seed;
+    bool operator==(const StoredSeed&) const = default;
 };
 
 class MemoryBook : public handshake::PeerBook {
   public:
-    std::optional<ratchet::Holdings> holdings(const handshake::DeviceId& peer) override {
+    std::optional<handshake::BookEntry> load(const handshake::DeviceId& peer) override {
         auto it = disk.find(peer);
         if (it == disk.end()) return std::nullopt;
         std::vector<ratchet::EpochSeed> seeds;
         for (const auto& s : it->second) seeds.push_back({s.epoch, SecretBytes(ByteView(s.seed))});
-        return ratchet::Holdings::from(std::move(seeds));
+        auto held = ratchet::Holdings::from(std::move(seeds));
+        if (!held) return std::nullopt;
+        return handshake::BookEntry{std::move(*held), versions[peer]};
     }
+    bool has(const handshake::DeviceId& peer) override { return disk.count(peer) != 0; }
     bool persist(const handshake::DeviceId& peer, handshake::PeerRole role,
-                 const ratchet::Holdings& h) override {
+                 const ratchet::Holdings& h, handshake::Version version) override {
         if (fail_writes) return false;
         std::vector<StoredSeed> rec;
-        for (std::uint32_t e : h.epochs()) {
-            ByteView v = h.find(e)->seed.view();
-            rec.push_back({e, Bytes(v.begin(), v.end())});
+        for (const auto& s : h.seeds()) {
+            ByteView v = s.seed.view();
+            rec.push_back({s.epoch, Bytes(v.begin(), v.end())});
         }
         disk[peer] = std::move(rec);
         roles[peer] = role;
+        versions[peer] = version;
         ++writes;
         return true;
     }
 
     std::map<handshake::DeviceId, std::vector<StoredSeed>> disk;
     std::map<handshake::DeviceId, handshake::PeerRole> roles;
+    std::map<handshake::DeviceId, handshake::Version> versions;
     bool fail_writes = false;
     int writes = 0;
 };

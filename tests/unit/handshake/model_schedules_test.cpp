@@ -8,17 +8,20 @@
 //   a schedule  up to kMaxFaults faults per connection, over kConnections
 //               consecutive connections; a fault is one of kFaults at one of
 //               the kPositions messages of a resume (RESUME_1, RESUME_2,
-//               CERT_B, CERT_A: the k-th message put on the link)
+//               CERT_B, CERT_A, CONFIRM: the k-th message put on the link)
 //   (a) shared  after every connection A's and B's books share an identical
 //               (epoch, seed) pair
-//   (b) no old seed survives a completed commit: B holds one seed; after
-//               COMMIT exactly {e+1}; after ADVANCE A holds exactly {e, e+1};
-//               A never holds anything older than B's epoch - 1
-//   (c) from every state reached, a clean connection resumes
+//   (b) shape   B holds one seed; after COMMIT exactly [S']; A holds 1..3
+//               seeds of the shape holdings.hpp allows, nothing older than
+//               B's epoch - 1; after ADVANCE [S, (newer), S'], after PRUNE
+//               only seeds of S's epoch + 1
+//   (c) from every state reached, a clean connection resumes and is
+//               confirmed, and a second one leaves A holding exactly B's seed
 //   and the engines move only along the model's transitions
-//   (Initiator Idle -> SentResume1 -> AwaitPeerCert -> Done, Responder
-//   Idle -> AwaitConfirm -> Done, any -> Failed), writing durable state only
-//   at ADVANCE (AwaitPeerCert -> Done) and COMMIT (AwaitConfirm -> Done).
+//   (Initiator Idle -> SentResume1 -> AwaitPeerCert -> AwaitCommitConfirm ->
+//   Done, Responder Idle -> AwaitConfirm -> Done, any -> Failed), writing
+//   durable state only at ADVANCE (AwaitPeerCert -> AwaitCommitConfirm),
+//   PRUNE (AwaitCommitConfirm -> Done) and COMMIT (AwaitConfirm -> Done).
 //
 // Exhaustive over all (kSingle)^kConnections schedules, walked the way SPIN
 // walks its state space: what a connection does depends only on the two
@@ -52,7 +55,7 @@ enum class Fault {
 constexpr Fault kFaults[] = {
     Fault::Lose,       Fault::Duplicate,  Fault::CrashA,          Fault::CrashB,
     Fault::FailWriteA, Fault::FailWriteB, Fault::ReplayOldResume1};
-constexpr int kPositions = 4;  // RESUME_1, RESUME_2, CERT_B, CERT_A
+constexpr int kPositions = 5;  // RESUME_1, RESUME_2, CERT_B, CERT_A, CONFIRM
 constexpr int kMaxFaults = 2;
 constexpr int kConnections = 3;
 
@@ -109,6 +112,7 @@ std::string key_of(const World& w) {
 
 struct Result {
     bool a_done = false, b_done = false;
+    bool a_confirmed = false;                // A read CONFIRM and pruned
     std::uint32_t a_epoch = 0, b_epoch = 0;  // session epochs when done
     std::optional<Bytes> resume1;            // A's RESUME_1, if it reached the link
     std::vector<std::string> violations;     // engine moves outside the model
@@ -117,7 +121,8 @@ struct Result {
 bool initiator_move_ok(Initiator::State from, Initiator::State to) {
     using S = Initiator::State;
     if (from == S::SentResume1) return to == S::AwaitPeerCert || to == S::Failed;
-    if (from == S::AwaitPeerCert) return to == S::Done || to == S::Failed;
+    if (from == S::AwaitPeerCert) return to == S::AwaitCommitConfirm || to == S::Failed;
+    if (from == S::AwaitCommitConfirm) return to == S::Done || to == S::Failed;
     return false;
 }
 bool responder_move_ok(Responder::State from, Responder::State to) {
@@ -195,10 +200,13 @@ Result run_connection(Device& a, Device& b, const World& w, const Schedule& sche
         const auto after = ini.state();
         if (!initiator_move_ok(before, after))
             r.violations.push_back("initiator moved outside the model");
-        const bool advance =
-            before == Initiator::State::AwaitPeerCert && after == Initiator::State::Done;
-        if (a.book.writes != writes && !advance)
-            r.violations.push_back("initiator wrote outside ADVANCE");
+        const bool advance = before == Initiator::State::AwaitPeerCert &&
+                             after == Initiator::State::AwaitCommitConfirm;
+        const bool prune =
+            before == Initiator::State::AwaitCommitConfirm && after == Initiator::State::Done;
+        if (a.book.writes != writes && !advance && !prune)
+            r.violations.push_back("initiator wrote outside ADVANCE and PRUNE");
+        if (prune) r.a_confirmed = true;
         emit(std::move(step), true);
     };
 
@@ -229,6 +237,7 @@ Result run_connection(Device& a, Device& b, const World& w, const Schedule& sche
     }
     a.book.fail_writes = b.book.fail_writes = false;
     if (auto s = ini.take_session()) r.a_done = true, r.a_epoch = s->epoch;
+    if (ini.state() != Initiator::State::Done) r.a_confirmed = false;
     if (auto s = res.take_session()) r.b_done = true, r.b_epoch = s->epoch;
     return r;
 }
@@ -251,41 +260,48 @@ std::string describe(const Schedule& sched) {
     return s.empty() ? "no fault" : s;
 }
 
+bool same_disk(const Disk& x, const Disk& y) {
+    return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin());
+}
+
+bool valid_shape(const Disk& d) {
+    std::vector<ratchet::EpochSeed> seeds;
+    for (const auto& s : d) seeds.push_back({s.epoch, SecretBytes(ByteView(s.seed))});
+    return ratchet::Holdings::from(std::move(seeds)).has_value();
+}
+
 // (a) and (b) on the books after a connection that started from `before`.
 void check_books(const World& before, const World& after, const Result& r,
                  const std::string& where) {
     const Disk& a = after.a;
     const Disk& b = after.b;
     ASSERT_TRUE(share_a_seed(a, b)) << "stranded: " << where;
-    ASSERT_TRUE(a.size() == 1 || a.size() == 2) << where;
+    ASSERT_TRUE(a.size() >= 1 && a.size() <= 3) << where;
+    ASSERT_TRUE(valid_shape(a)) << where;
     ASSERT_EQ(b.size(), 1u) << where;
     EXPECT_GE(a.front().epoch + 1, b.front().epoch) << "A holds an old seed: " << where;
-    if (r.a_done) {  // ADVANCE to {e, e+1}: nothing older than e
-        ASSERT_EQ(a.size(), 2u) << where;
-        EXPECT_EQ(a[0].epoch + 1, r.a_epoch) << where;
-        EXPECT_EQ(a[1].epoch, r.a_epoch) << where;
+    if (r.a_confirmed) {  // ADVANCE then PRUNE: only the new epoch is left
+        for (const auto& s : a) EXPECT_EQ(s.epoch, r.a_epoch) << where;
+        EXPECT_NE(std::find(a.begin(), a.end(), b[0]), a.end()) << where;
+    } else if (r.a_done) {  // ADVANCE to [S, (one newer), S']
+        ASSERT_GE(a.size(), 2u) << where;
+        EXPECT_EQ(a.front().epoch + 1, r.a_epoch) << where;
+        EXPECT_EQ(a.back().epoch, r.a_epoch) << where;
     } else {
-        EXPECT_TRUE(a.size() == before.a.size() &&
-                    std::equal(a.begin(), a.end(), before.a.begin(),
-                               [](const StoredSeed& x, const StoredSeed& y) {
-                                   return x.epoch == y.epoch && x.seed == y.seed;
-                               }))
-            << "A changed its holdings without ADVANCE: " << where;
+        EXPECT_TRUE(same_disk(a, before.a)) << "A changed its holdings without ADVANCE: " << where;
     }
-    if (r.b_done) {  // COMMIT to {e+1}: seed e wiped
+    if (r.b_done) {  // COMMIT to [S']: seed S wiped
         EXPECT_EQ(b[0].epoch, r.b_epoch) << where;
         EXPECT_EQ(b[0].epoch, before.b[0].epoch + 1) << where;
     } else {
-        EXPECT_TRUE(b.size() == before.b.size() && b[0].epoch == before.b[0].epoch &&
-                    b[0].seed == before.b[0].seed)
-            << "B changed its holdings without COMMIT: " << where;
+        EXPECT_TRUE(same_disk(b, before.b)) << "B changed its holdings without COMMIT: " << where;
     }
 }
 
 TEST(ModelSchedules, EveryScheduleOfTheSpinModelKeepsThePairResumable) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto schedules = single_connection_schedules();
-    ASSERT_EQ(schedules.size(), 1u + 28u + 28u * 27u / 2u);
+    ASSERT_EQ(schedules.size(), 1u + 35u + 35u * 34u / 2u);
 
     Device a, b;
     ASSERT_TRUE(connect(a, b).a);  // paired: both hold {1}
@@ -300,7 +316,7 @@ TEST(ModelSchedules, EveryScheduleOfTheSpinModelKeepsThePairResumable) {
 
     std::set<std::string> seen{key_of(start)};
     std::vector<World> frontier{start}, all_states{start};
-    long walked = 0, completed_b = 0, completed_a = 0;
+    long walked = 0, completed_b = 0, completed_a = 0, confirmed_a = 0;
     for (int conn = 1; conn <= kConnections; ++conn) {
         std::vector<World> next;
         for (const World& w : frontier) {
@@ -320,6 +336,7 @@ TEST(ModelSchedules, EveryScheduleOfTheSpinModelKeepsThePairResumable) {
                 if (HasFatalFailure()) return;
                 completed_a += r.a_done;
                 completed_b += r.b_done;
+                confirmed_a += r.a_confirmed;
                 if (seen.insert(key_of(after)).second) {
                     next.push_back(after);
                     all_states.push_back(after);
@@ -329,14 +346,20 @@ TEST(ModelSchedules, EveryScheduleOfTheSpinModelKeepsThePairResumable) {
         frontier = std::move(next);
     }
 
-    // (c): from every state reached, a clean connection resumes.
+    // (c): from every state reached, a clean connection resumes and is
+    // confirmed; a second one leaves A holding exactly B's seed.
     for (const World& w : all_states) {
         Result r = run_connection(a, b, w, {});
         World after{a.book.disk[b.id()], b.book.disk[a.id()], {}, {}};
-        ASSERT_TRUE(r.a_done && r.b_done) << "no clean resume from " << describe(w);
+        ASSERT_TRUE(r.a_done && r.b_done && r.a_confirmed)
+            << "no clean resume from " << describe(w);
         ASSERT_TRUE(r.violations.empty()) << r.violations.front();
         check_books(w, after, r, "clean connection from " + describe(w));
         EXPECT_EQ(after.b[0].epoch, w.b[0].epoch + 1);
+        Result r2 = run_connection(a, b, after, {});
+        ASSERT_TRUE(r2.a_confirmed && r2.b_done) << "no second clean resume from " << describe(w);
+        ASSERT_EQ(a.book.disk[b.id()].size(), 1u) << "after two clean resumes from " << describe(w);
+        EXPECT_EQ(a.book.disk[b.id()][0], b.book.disk[a.id()][0]);
     }
 
     const double secs =
@@ -347,8 +370,8 @@ TEST(ModelSchedules, EveryScheduleOfTheSpinModelKeepsThePairResumable) {
               << " engines (" << schedules.size() << " per state, " << seen.size()
               << " distinct states over " << kConnections << " connections), covering all "
               << covered << " " << kConnections << "-connection schedules; " << completed_a
-              << " ADVANCE, " << completed_b << " COMMIT; " << all_states.size()
-              << " clean resumes; " << secs << " s\n";
+              << " ADVANCE, " << completed_b << " COMMIT, " << confirmed_a << " PRUNE; "
+              << all_states.size() << " clean resumes; " << secs << " s\n";
 }
 
 }  // namespace

@@ -26,9 +26,10 @@ struct Outcome {
 
 // Runs one connection to completion.  `tamper(index, from_a, bytes)` may
 // change a message in flight or return false to drop it and end the link.
+// `approve` is B's verdict on a first contact, `approve_a` A's.
 inline Outcome connect(Device& a, Device& b, bool approve = true,
                        std::function<bool(int, bool, Bytes&)> tamper = nullptr,
-                       std::uint32_t now = kNow, std::uint32_t now_b = 0) {
+                       std::uint32_t now = kNow, std::uint32_t now_b = 0, bool approve_a = true) {
     Outcome out;
     std::optional<handshake::DeviceId> known;
     if (a.book.disk.count(b.id())) known = b.id();
@@ -56,7 +57,8 @@ inline Outcome connect(Device& a, Device& b, bool approve = true,
             if (s.needs_approval) take(res.approve(approve), false);
         } else {
             if (ini.state() == handshake::Initiator::State::Failed) break;
-            take(ini.receive(m.bytes), true);
+            auto s = take(ini.receive(m.bytes), true);
+            if (s.needs_approval) take(ini.approve(approve_a), true);
         }
     }
     out.a = ini.take_session();

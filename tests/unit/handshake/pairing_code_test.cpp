@@ -44,14 +44,26 @@ TEST(PairingCode, BothSidesShowTheSameCodeBeforeApproval) {
     ASSERT_FALSE(revealed.failure);
     EXPECT_TRUE(revealed.send.empty());
     EXPECT_FALSE(revealed.done);
+    EXPECT_TRUE(revealed.needs_approval);  // A's side of the comparison
     EXPECT_EQ(ini.pending_short_code(), code_b);
     EXPECT_TRUE(a.book.disk.empty());  // shown, not yet paired
     EXPECT_TRUE(b.book.disk.empty());
 
+    // B's operator says yes first: B still stores nothing until A's does.
     auto approved = res.approve(true);
-    ASSERT_TRUE(approved.done);
-    Bytes cert_b = only(approved);
+    ASSERT_FALSE(approved.failure);
+    EXPECT_FALSE(approved.done);
+    EXPECT_TRUE(approved.send.empty());
+    EXPECT_TRUE(b.book.disk.empty());
+    Bytes accept = only(ini.approve(true));
+    EXPECT_EQ(handshake::decode(accept)->type, MessageType::Accept);
+    EXPECT_TRUE(a.book.disk.empty());
+    auto complete = res.receive(accept);
+    ASSERT_TRUE(complete.done);
+    EXPECT_EQ(b.book.disk.size(), 1u);
+    Bytes cert_b = only(complete);
     ASSERT_TRUE(ini.receive(cert_b).done);
+    EXPECT_EQ(a.book.disk.size(), 1u);
     auto sa = ini.take_session();
     auto sb = res.take_session();
     ASSERT_TRUE(sa && sb);
@@ -59,21 +71,95 @@ TEST(PairingCode, BothSidesShowTheSameCodeBeforeApproval) {
     EXPECT_EQ(sb->short_code, code_b);
 }
 
-TEST(PairingCode, CertificateBeforeRevealIsRefused) {
-    // B's first transport message is REVEAL; skip it and hand A CERT_B.
+// A responder that sends its certificate early -- instead of REVEAL, or
+// after REVEAL but before A's side approved -- is refused, and A stores
+// nothing: the central's pairing is complete only once both users said yes.
+TEST(PairingCode, CertificateBeforeRevealOrBeforeTheCentralsApprovalIsRefused) {
+    for (bool revealed : {false, true}) {
+        Device a;
+        FreeResponder m;
+        handshake::PairNonce committed{};
+        random_bytes(committed);
+        handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
+        auto f3 = ini.receive(m.pair2(only(ini.start()), committed));
+        ASSERT_EQ(f3.send.size(), 2u);
+        m.pair3(f3.send[0]);
+        if (revealed) {
+            auto s = ini.receive(m.reveal(committed));
+            ASSERT_TRUE(s.needs_approval);
+        }
+        auto s = ini.receive(m.certificate(kNow));
+        ASSERT_TRUE(s.failure);
+        EXPECT_EQ(s.failure->error, Error::UnexpectedMessage);
+        EXPECT_FALSE(ini.take_session());
+        EXPECT_TRUE(a.book.disk.empty());
+    }
+}
+
+// Audit item 2: a man-in-the-middle M runs one pairing with A (as the
+// peripheral) and one with B (as the central).  B's operator sees another
+// code than A's user and refuses; A's user, comparing too, refuses as well.
+// Protocol 1.0 stored M as A's peer the moment M's certificate arrived; now
+// nothing is stored anywhere, and M, which approves everything, gets nothing
+// from A either.
+TEST(PairingCode, AManInTheMiddleRefusedOnEitherSideIsStoredNowhere) {
+    Device a, b, mitm;
+    // Each half of the attack is an honest-looking pairing with M.
+    auto a_m = connect(a, mitm, /*approve=*/true, nullptr, kNow, 0, /*approve_a=*/false);
+    auto m_b = connect(mitm, b, /*approve=*/false);
+    EXPECT_FALSE(a_m.a || a_m.b || m_b.a || m_b.b);
+    ASSERT_TRUE(a_m.a_fail && m_b.b_fail);
+    EXPECT_EQ(a_m.a_fail->error, Error::NotApproved);
+    ASSERT_TRUE(a_m.b_fail);
+    EXPECT_EQ(a_m.b_fail->error, Error::PeerAborted);
+    EXPECT_EQ(*a_m.b_fail->abort, handshake::AbortReason::NotApproved);
+    EXPECT_EQ(m_b.b_fail->error, Error::NotApproved);
+    EXPECT_TRUE(a.book.disk.empty()) << "the central stored the man in the middle";
+    EXPECT_TRUE(b.book.disk.empty());
+    EXPECT_TRUE(mitm.book.disk.empty());
+    // And the next connection from A is a first contact again, not a resume.
+    auto again = connect(a, b);
+    ASSERT_TRUE(again.a && again.b);
+    EXPECT_EQ(again.a->kind, handshake::Kind::Pair);
+}
+
+// The two verdicts may come in either order; the peripheral stores only
+// once it has its own and the central's ACCEPT.
+TEST(PairingCode, TheCentralsAcceptMayComeBeforeThePeripheralsVerdict) {
     Device a, b;
     handshake::Initiator ini(a.identity, std::nullopt, a.book, a.replay, {}, kNow);
     handshake::Responder res(b.identity, b.book, b.replay, {}, kNow);
     auto f3 = ini.receive(only(res.receive(only(ini.start()))));
-    ASSERT_EQ(f3.send.size(), 2u);
     ASSERT_FALSE(res.receive(f3.send[0]).failure);
-    ASSERT_TRUE(res.receive(f3.send[1]).needs_approval);
-    Bytes cert_b = only(res.approve(true));
-    auto s = ini.receive(cert_b);
+    auto ask = res.receive(f3.send[1]);
+    ASSERT_TRUE(ask.needs_approval);
+    ASSERT_TRUE(ini.receive(ask.send[0]).needs_approval);
+    auto early = res.receive(only(ini.approve(true)));
+    ASSERT_FALSE(early.failure);
+    EXPECT_FALSE(early.done);
+    EXPECT_TRUE(res.peer_accepted());
+    EXPECT_TRUE(b.book.disk.empty());
+    auto done = res.approve(true);
+    ASSERT_TRUE(done.done);
+    ASSERT_TRUE(ini.receive(only(done)).done);
+    EXPECT_EQ(a.book.disk.size(), 1u);
+    EXPECT_EQ(b.book.disk.size(), 1u);
+}
+
+// A protocol 1.0 central (PAIR_1 with an empty payload) cannot pair with a
+// 1.1 peripheral: it would store the peripheral without its user's
+// confirmation.  Refused before any DH, with ABORT(ProtocolError).
+TEST(PairingCode, AVersion10FirstContactIsRefusedBeforeAnyDh) {
+    Device b;
+    handshake::Responder res(b.identity, b.book, b.replay, {}, kNow);
+    X25519KeyPair e = X25519KeyPair::generate();
+    Bytes body(e.pub.begin(), e.pub.end());  // XX message 1 with an empty payload
+    auto s = res.receive(handshake::encode(handshake::Message{MessageType::Pair1, 0, body}));
     ASSERT_TRUE(s.failure);
-    EXPECT_EQ(s.failure->error, Error::UnexpectedMessage);
-    EXPECT_FALSE(ini.take_session());
-    EXPECT_TRUE(a.book.disk.empty());
+    EXPECT_EQ(s.failure->error, Error::UnsupportedVersion);
+    ASSERT_EQ(s.send.size(), 1u);
+    EXPECT_EQ(handshake::decode(s.send[0])->body[0],
+              static_cast<std::uint8_t>(handshake::AbortReason::ProtocolError));
 }
 
 TEST(PairingCode, TheCodeDependsOnEveryInput) {
