@@ -54,6 +54,10 @@ void ManagerProxy::onApprovalRequested(const std::string& adapter, const std::st
                                        const uint32_t& expires_in) {
     if (on_approval) on_approval(adapter, peer_id, address, short_code, expires_in);
 }
+void ManagerProxy::onBondRefused(const std::string& adapter, const std::string& peer_id,
+                                 const std::string& address, const std::string& reason) {
+    if (on_bond_refused) on_bond_refused(adapter, peer_id, address, reason);
+}
 void ManagerProxy::onInterfacesAdded(
     const sdbus::ObjectPath& path,
     const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) {

@@ -61,6 +61,9 @@ class ManagerProxy final
     std::function<void(const std::string&, const std::string&, const std::string&,
                        const std::string&, uint32_t)>
         on_approval;
+    std::function<void(const std::string&, const std::string&, const std::string&,
+                       const std::string&)>
+        on_bond_refused;
     std::function<void(const sdbus::ObjectPath&,
                        const std::map<std::string, std::map<std::string, sdbus::Variant>>&)>
         on_added;
@@ -75,6 +78,8 @@ class ManagerProxy final
     void onApprovalRequested(const std::string& adapter, const std::string& peer_id,
                              const std::string& address, const std::string& short_code,
                              const uint32_t& expires_in) override;
+    void onBondRefused(const std::string& adapter, const std::string& peer_id,
+                       const std::string& address, const std::string& reason) override;
     void onInterfacesAdded(
         const sdbus::ObjectPath& path,
         const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) override;

@@ -532,6 +532,13 @@ int cmd_monitor(const Options& o) {
                  " expires=" + std::to_string(expires) + "s (blueratchetctl approve|reject " +
                  peer.substr(0, 8) + ")");
     };
+    m.on_bond_refused = [&](const std::string& adapter, const std::string& peer,
+                            const std::string& address, const std::string& reason) {
+        emit("bond-refused",
+             {{"adapter", adapter}, {"peer_id", peer}, {"address", address}, {"reason", reason}},
+             adapter + " peer=" + (peer.empty() ? "-" : peer) + " address=" + address +
+                 " reason=\"" + reason + "\"");
+    };
     m.on_added = [&](const sdbus::ObjectPath& path,
                      const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) {
         json names = json::array();

@@ -30,8 +30,9 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
     watch_ = std::make_unique<bluez::DeviceWatch>(conn_, pool_, std::move(wh));
 
     bluez::Agent::Hooks ah;
-    ah.confirm = [this](const std::string& device, std::function<void(bool)> reply) {
-        core_.confirm_pairing(device, std::move(reply));
+    ah.confirm = [this](const std::string& device, std::optional<std::uint32_t> passkey,
+                        std::function<void(bool)> reply) {
+        core_.confirm_pairing(device, passkey, std::move(reply));
     };
     ah.cancel = [this] { core_.cancel_confirmations(); };
     ah.bluez_owner = [this] { return watch_->owner(); };

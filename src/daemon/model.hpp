@@ -60,6 +60,15 @@ struct PendingApproval {
     std::string address;
     std::string short_code;
     std::uint32_t expires_in = 0;  // seconds
+    std::string role;              // ours: "responder" (peripheral) or "initiator" (central)
+};
+
+// An LE bond the agent refused: the reason in one line.
+struct BondRefusal {
+    std::string adapter;
+    std::string peer_id;  // "" if no session identified the peer
+    std::string address;
+    std::string reason;
 };
 
 enum class ExportFormat { Pem, Der };
@@ -113,6 +122,7 @@ class Model {
         std::function<void(const SessionView&)> session_minted;
         std::function<void(const SessionView&)> session_invalidated;  // view.reason set
         std::function<void(const PendingApproval&)> approval_requested;
+        std::function<void(const BondRefusal&)> bond_refused;
     };
     void set_listener(Listener l) { listener_ = std::move(l); }
 

@@ -95,8 +95,10 @@ struct br_host {
     int (*approval_set_timeout)(const struct br_host* host, br_approval_id id, uint32_t seconds);
 };
 
-/* A peer's first contact, as the responder (the BLE peripheral) sees it
- * once the peer's identity and the short code are known. */
+/* A peer's first contact, as either side sees it once the peer's identity
+ * and the short code are known: since protocol 1.1 both the responder (the
+ * BLE peripheral) and the initiator (the central) ask their approval plugin,
+ * and a pairing needs both verdicts. */
 struct br_first_contact {
     const char* adapter;               /* "hci0" */
     const char* adapter_address;       /* "AA:BB:CC:DD:EE:FF" */
@@ -107,6 +109,8 @@ struct br_first_contact {
     int pairing_window_open;           /* 1 while the adapter's pairing window is open */
     uint32_t pairing_window_remaining; /* seconds */
     uint32_t timeout_seconds;          /* the daemon refuses a pending approval after this long */
+    const char* role;                  /* ours: "responder" (peripheral) or "initiator" (central);
+                                          appended in protocol 1.1, ABI version unchanged */
 };
 
 /* A session certificate pair, on mint and on invalidation. */

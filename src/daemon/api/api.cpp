@@ -183,6 +183,7 @@ struct Api::Impl {
     void on_session_minted(const SessionView& v);
     void on_session_invalidated(const SessionView& v);
     void on_approval_requested(const PendingApproval& p);
+    void on_bond_refused(const BondRefusal& r);
 
     void remove_session(const std::string& path, const std::string& reason);
     void schedule_flush();
@@ -616,6 +617,10 @@ void Api::Impl::on_approval_requested(const PendingApproval& p) {
     manager->emitApprovalRequested(p.adapter, p.peer_id, p.address, p.short_code, p.expires_in);
 }
 
+void Api::Impl::on_bond_refused(const BondRefusal& r) {
+    manager->emitBondRefused(r.adapter, r.peer_id, r.address, r.reason);
+}
+
 // --------------------------------------------------------------------------
 
 Api::Api(sdbus::IConnection& conn, Model& model) : impl_(std::make_unique<Impl>(conn, model)) {
@@ -638,6 +643,9 @@ Api::Api(sdbus::IConnection& conn, Model& model) : impl_(std::make_unique<Impl>(
     };
     l.approval_requested = [&i](const PendingApproval& p) {
         quietly("approval_requested", [&] { i.on_approval_requested(p); });
+    };
+    l.bond_refused = [&i](const BondRefusal& r) {
+        quietly("bond_refused", [&] { i.on_bond_refused(r); });
     };
     model.set_listener(std::move(l));
 }

@@ -90,14 +90,15 @@ Agent::Agent(sdbus::IConnection& conn, ProxyPool& pool, const Config& config, Ho
     o.registerMethod("RequestConfirmation")
         .onInterface(kAgent)
         .withInputParamNames("device", "passkey")
-        .implementedAs([this](sdbus::Result<>&& result, sdbus::ObjectPath device, std::uint32_t) {
-            defer(std::move(result), device, "RequestConfirmation");
-        });
+        .implementedAs(
+            [this](sdbus::Result<>&& result, sdbus::ObjectPath device, std::uint32_t passkey) {
+                defer(std::move(result), device, passkey, "RequestConfirmation");
+            });
     o.registerMethod("RequestAuthorization")
         .onInterface(kAgent)
         .withInputParamNames("device")
         .implementedAs([this](sdbus::Result<>&& result, sdbus::ObjectPath device) {
-            defer(std::move(result), device, "RequestAuthorization");
+            defer(std::move(result), device, std::nullopt, "RequestAuthorization");
         });
     o.registerMethod("AuthorizeService")
         .onInterface(kAgent)
@@ -124,7 +125,8 @@ bool Agent::from_bluez() const {
     return msg && !owner.empty() && msg->getSender() == owner;
 }
 
-void Agent::defer(sdbus::Result<>&& result, const std::string& device, const char* what) {
+void Agent::defer(sdbus::Result<>&& result, const std::string& device,
+                  std::optional<std::uint32_t> passkey, const char* what) {
     try {
         if (!from_bluez()) {
             log::warning("agent ", what, " from a caller that is not org.bluez: rejected");
@@ -135,14 +137,15 @@ void Agent::defer(sdbus::Result<>&& result, const std::string& device, const cha
         auto kept = std::make_shared<sdbus::Result<>>(std::move(result));
         auto answered = std::make_shared<bool>(false);
         std::string name = what;
-        hooks_.confirm(device, [kept, answered, name, device](bool ok) {
+        hooks_.confirm(device, passkey, [kept, answered, name, device](bool ok) {
             if (*answered) return;
             *answered = true;
             guarded("agent reply", [&] {
                 if (ok) {
                     kept->returnResults();
                 } else {
-                    kept->returnError(sdbus::Error(kRejected, "no blueratchet session"));
+                    kept->returnError(
+                        sdbus::Error(kRejected, "not confirmed by a blueratchet session"));
                 }
             });
             log::info("agent ", name, " device=", device, " answered ",

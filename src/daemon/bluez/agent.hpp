@@ -2,10 +2,12 @@
 //
 //  RequestPinCode / RequestPasskey / DisplayPinCode  Rejected unless AllowLegacyPairing
 //  DisplayPasskey                                    logged
-//  RequestConfirmation / RequestAuthorization        deferred (Method.Async): answered once
-//                                                    the blueratchet handshake with the
-//                                                    device completes on this connection,
-//                                                    Rejected if it fails or times out
+//  RequestConfirmation                               deferred (Method.Async): answered once
+//                                                    the session on this connection carried
+//                                                    the same passkey from the peer (BOND),
+//                                                    Rejected on a mismatch, a failure or a
+//                                                    timeout
+//  RequestAuthorization                              Rejected (Just Works: no passkey to bind)
 //  AuthorizeService                                  Rejected (GATT never asks)
 //  Cancel, Release                                   drop the pending request
 // Only calls from org.bluez's current owner are answered; others get Rejected.
@@ -15,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "daemon/bluez/bluez.hpp"
@@ -25,8 +28,11 @@ namespace br::daemon::bluez {
 class Agent {
   public:
     struct Hooks {
-        // Calls reply(true/false) exactly once, possibly much later.
-        std::function<void(const std::string& device, std::function<void(bool)> reply)> confirm;
+        // Calls reply(true/false) exactly once, possibly much later.  The
+        // passkey is RequestConfirmation's (nullopt: RequestAuthorization).
+        std::function<void(const std::string& device, std::optional<std::uint32_t> passkey,
+                           std::function<void(bool)> reply)>
+            confirm;
         std::function<void()> cancel;
         std::function<std::string()> bluez_owner;  // unique name, "" if none
     };
@@ -39,7 +45,8 @@ class Agent {
 
   private:
     bool from_bluez() const;
-    void defer(sdbus::Result<>&& result, const std::string& device, const char* what);
+    void defer(sdbus::Result<>&& result, const std::string& device,
+               std::optional<std::uint32_t> passkey, const char* what);
 
     sdbus::IConnection& conn_;
     ProxyPool& pool_;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/cert/session.hpp"
@@ -32,6 +33,11 @@ struct AdapterState {
     time::LastKnownGood clock;
     std::optional<std::chrono::steady_clock::time_point> window_until;
     FirstContactLimiter first_contacts;
+    // Peers (stored as protocol 1.0) that answered our 1.1 resume the way a
+    // 1.0 build answers a message type it does not know: resumed in 1.0
+    // until the daemon restarts (docs/PROTOCOL.md section 11).  Volatile on
+    // purpose: the hint is unauthenticated.
+    std::set<handshake::DeviceId> speaks_1_0;
 
     AdapterState(std::string p, std::string n, std::string a, store::AdapterDir d,
                  Ed25519KeyPair id, store::PeerStore s, const time::Clock& c,

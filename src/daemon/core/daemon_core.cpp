@@ -231,11 +231,11 @@ LinkSession* DaemonCore::make_link(AdapterState& a, const std::string& device_pa
     hooks.on_failure = [this](LinkSession& l, const std::string& why) { on_link_failure(l, why); };
     hooks.approve = [this](LinkSession& l, const std::string& code) { request_approval(l, code); };
     hooks.admit_first_contact = [this](LinkSession& l) { return admit_first_contact(l); };
-    hooks.code_to_compare = [](LinkSession& l, const std::string& code) {
-        log::info("pairing adapter=", l.adapter().name, " address=", l.address(),
-                  " short_code=", code,
-                  " (the peripheral shows the same code if no one is in between)");
+    hooks.confirmed = [](LinkSession& l) {
+        log::info("ratchet confirmed adapter=", l.adapter().name, " address=", l.address(),
+                  ": the peripheral committed the new seed; every older one is wiped");
     };
+    hooks.bond = [this](LinkSession& l, std::uint32_t passkey) { on_peer_bond(l, passkey); };
     auto link = std::make_unique<LinkSession>(id, a, device_path, address, role, std::move(io),
                                               std::move(hooks), settings_);
     LinkSession* raw = link.get();
@@ -247,12 +247,19 @@ LinkSession* DaemonCore::make_link(AdapterState& a, const std::string& device_pa
     return raw;
 }
 
-// The approval plugin decides (docs/PLUGINS.md); the verdict comes back on
-// the loop, and only if the link still exists.  The plugin has at most what
-// is left of the handshake deadline, less a second to finish the handshake.
+// The approval plugin decides (docs/PLUGINS.md), on either side: a pairing
+// needs both verdicts (protocol 1.1), as LE numeric comparison needs both
+// users.  The verdict comes back on the loop, and only if the link still
+// exists.  The plugin has at most what is left of the handshake deadline,
+// less a second to finish the handshake.
 void DaemonCore::request_approval(LinkSession& l, const std::string& code) {
     AdapterState& a = l.adapter();
+    const bool central = l.role() == LinkSession::Role::Initiator;
+    if (central)
+        log::info("pairing adapter=", a.name, " address=", l.address(), " short_code=", code,
+                  " (the peripheral shows the same code if no one is in between)");
     plugins::FirstContact c;
+    c.role = central ? "initiator" : "responder";
     c.adapter = a.name;
     c.adapter_address = a.address;
     if (l.peer()) {
@@ -279,10 +286,12 @@ void DaemonCore::request_approval(LinkSession& l, const std::string& code) {
             link.approval = 0;
             if (approved) {
                 log::info("first contact approved adapter=", c.adapter, " peer=", c.peer_id,
-                          " address=", c.address, " short_code=", c.short_code, " (", why, ")");
+                          " address=", c.address, " short_code=", c.short_code, " role=", c.role,
+                          " (", why, ")");
             } else {
                 log::warning("first contact refused adapter=", c.adapter, " peer=", c.peer_id,
-                             " address=", c.address, " short_code=", c.short_code, " (", why, ")");
+                             " address=", c.address, " short_code=", c.short_code,
+                             " role=", c.role, " (", why, ")");
             }
             link.approval_verdict(approved);
         });
@@ -359,18 +368,19 @@ std::optional<DaemonCore::LinkId> DaemonCore::central_ready(const std::string& a
                                                             const std::string& address, LinkIo io) {
     auto* a = adapter(adapter_path);
     if (!a) return std::nullopt;
-    // A device we do not know yet: a first contact.  The user asked for this
-    // connection (`bluetoothctl connect` or `pair`); whether the pair may
-    // form is the peripheral's decision (its pairing window or approval
-    // plugin), so the central needs no window of its own.
+    // A device we do not know yet: a first contact, which both sides'
+    // approval policies must let through (protocol 1.1: the central's user
+    // compares the code too).
     auto peer = known_peer_at(*a, address);
     LinkSession* l =
         make_link(*a, device_path, address, LinkSession::Role::Initiator, std::move(io));
+    const bool in_1_0 = peer && a->speaks_1_0.count(*peer) != 0;
     log::info("handshake start adapter=", a->name, " device=", address,
-              " kind=", peer ? "resume" : "pair", peer ? " peer=" + id_text(*peer) : std::string());
+              " kind=", peer ? "resume" : "pair", peer ? " peer=" + id_text(*peer) : std::string(),
+              in_1_0 ? " protocol=1.0" : "");
     arm_deadline(*l);
     LinkId id = l->id();
-    l->start(peer);
+    l->start(peer, in_1_0);
     return id;
 }
 
@@ -479,7 +489,7 @@ void DaemonCore::on_session(LinkSession& l, handshake::Session s) {
         }
         plugins_->session_minted(std::move(f));  // wipes the key once the plugins had it
     }
-    answer_confirmations(l.device_path(), true);
+    try_bond(l.device_path());
 }
 
 void DaemonCore::peer_seen(AdapterState& a, const handshake::DeviceId& id,
@@ -509,6 +519,11 @@ void DaemonCore::peer_seen(AdapterState& a, const handshake::DeviceId& id,
 }
 
 void DaemonCore::on_link_failure(LinkSession& l, const std::string& why) {
+    if (l.peer_may_speak_only_1_0() && l.peer() && l.adapter().speaks_1_0.insert(*l.peer()).second)
+        log::warning("peer ", id_text(*l.peer()), " address=", l.address(),
+                     " refused protocol 1.1 the way a 1.0 build does: the next connection resumes"
+                     " in 1.0 (until this daemon restarts; upgrade the peer to get 1.1's"
+                     " protections)");
     log::warning("handshake failed adapter=", l.adapter().name, " device=", l.address(),
                  " role=", l.role() == LinkSession::Role::Initiator ? "initiator" : "responder",
                  " reason=\"", why, "\": disconnecting");
@@ -532,6 +547,7 @@ void DaemonCore::drop_link(LinkId id, const std::string& why, bool disconnect) {
         if (e.link != id || !e.session || e.session->invalidated()) continue;
         invalidate_entry(e, InvalidationReason::LinkLost);
     }
+    peer_bonds_.erase(l->device_path());
     log::debug("link dropped device=", l->address(), " why=", why);
     if (l->first_contact_failed())
         l->adapter().first_contacts.failed(std::chrono::steady_clock::now());
@@ -643,16 +659,20 @@ void DaemonCore::on_expiry(const SessionKey& key) {
 
 // --- agent ------------------------------------------------------------------
 
-void DaemonCore::confirm_pairing(const std::string& device_path, std::function<void(bool)> reply) {
-    for (auto& [k, e] : sessions_) {
-        if (e.device_path != device_path || !e.session || e.session->invalidated()) continue;
-        auto l = link_by_device_.find(device_path);
-        if (l != link_by_device_.end() && l->second == e.link) {
-            log::info("pairing confirmed device=", device_path, ": session epoch=", e.view.epoch,
-                      " short_code=", e.view.short_code, " is live on this connection");
-            reply(true);
-            return;
-        }
+// The LE bond is bound to the session (protocol 1.1, docs/SECURITY.md): each
+// daemon sends the passkey its bluetoothd asked about to the peer inside the
+// session (BOND) and confirms only if the peer's is the same.  A relay of a
+// known pair's resume cannot make two bonds of its own look alike: LE numeric
+// comparison gives its two halves different passkeys.
+void DaemonCore::confirm_pairing(const std::string& device_path,
+                                 std::optional<std::uint32_t> passkey,
+                                 std::function<void(bool)> reply) {
+    if (!passkey) {
+        log::warning("LE bond refused device=", device_path,
+                     ": Just Works (no passkey) cannot be bound to a blueratchet session");
+        report_bond_refused(device_path, "Just Works offers no passkey to compare");
+        reply(false);
+        return;
     }
     if (auto old = confirms_.find(device_path); old != confirms_.end()) {
         loop_.cancel(old->second.timer);
@@ -661,22 +681,105 @@ void DaemonCore::confirm_pairing(const std::string& device_path, std::function<v
         r(false);
     }
     auto secs = config_.handshake_timeout_seconds;
-    log::info("pairing confirmation deferred device=", device_path, ": waiting up to ", secs,
-              " s for the blueratchet handshake");
     PendingConfirm pc;
     pc.reply = std::move(reply);
+    pc.passkey = *passkey;
     pc.timer = loop_.add_timer(seconds_ms(secs), [this, device_path, secs] {
         auto it = confirms_.find(device_path);
         if (it == confirms_.end()) return;
         it->second.timer = 0;
-        log::warning("pairing rejected device=", device_path, ": no blueratchet session within ",
+        const bool had_session = it->second.sent;
+        log::warning("LE bond rejected device=", device_path,
+                     had_session ? ": the peer sent no passkey within "
+                                 : ": no blueratchet session within ",
                      secs, " s; disconnecting");
+        report_bond_refused(device_path, had_session ? "the peer never sent its passkey"
+                                                     : "no blueratchet session in time");
         answer_confirmations(device_path, false);
         if (auto l = link_by_device_.find(device_path); l != link_by_device_.end())
             drop_link(l->second, "pairing confirmation timeout", false);
         disconnect_device(device_path);
     });
     confirms_[device_path] = std::move(pc);
+    if (!try_bond(device_path))
+        log::info("LE bond deferred device=", device_path, ": waiting up to ", secs,
+                  " s for the blueratchet session");
+}
+
+void DaemonCore::on_peer_bond(LinkSession& l, std::uint32_t passkey) {
+    peer_bonds_[l.device_path()] = passkey;
+    try_bond(l.device_path());
+}
+
+// Sends our passkey once the device's link has a live session, and answers
+// once both are known.  True when the session exists (the exchange started).
+bool DaemonCore::try_bond(const std::string& device_path) {
+    auto pc = confirms_.find(device_path);
+    if (pc == confirms_.end()) return false;
+    auto l = link_by_device_.find(device_path);
+    if (l == link_by_device_.end()) return false;
+    const SessionEntry* live = nullptr;
+    for (const auto& [k, e] : sessions_)
+        if (e.device_path == device_path && e.link == l->second && e.session &&
+            !e.session->invalidated())
+            live = &e;
+    if (!live) return false;
+    LinkSession& link = *links_.at(l->second);
+    if (live->session->version != handshake::Version::V1_1) {
+        log::warning("LE bond refused device=", device_path, " peer=", live->view.peer_id,
+                     ": the pair still speaks protocol 1.0, which cannot bind a bond to its"
+                     " session");
+        report_bond_refused(device_path, "the peer speaks protocol 1.0");
+        answer_confirmations(device_path, false);
+        return true;
+    }
+    if (!pc->second.sent) {
+        if (!link.send_bond(pc->second.passkey)) {
+            report_bond_refused(device_path, "could not send our passkey to the peer");
+            answer_confirmations(device_path, false);
+            return true;
+        }
+        pc->second.sent = true;
+        log::info("LE bond passkey sent device=", device_path, " peer=", live->view.peer_id,
+                  ": waiting for the peer's");
+    }
+    auto theirs = peer_bonds_.find(device_path);
+    if (theirs == peer_bonds_.end()) return true;
+    const std::uint32_t peer_passkey = theirs->second;
+    peer_bonds_.erase(theirs);
+    if (peer_passkey == pc->second.passkey) {
+        log::info("LE bond confirmed device=", device_path, " peer=", live->view.peer_id,
+                  " epoch=", live->view.epoch,
+                  ": both bluetoothds asked about the same passkey, carried inside the session");
+        answer_confirmations(device_path, true);
+    } else {
+        log::warning("LE bond refused device=", device_path, " peer=", live->view.peer_id,
+                     ": passkeys differ (ours ", pc->second.passkey, ", the peer's ",
+                     peer_passkey, "): someone is between the two LE links");
+        report_bond_refused(device_path, "passkeys differ: ours " +
+                                             std::to_string(pc->second.passkey) +
+                                             ", the peer's " + std::to_string(peer_passkey));
+        answer_confirmations(device_path, false);
+    }
+    return true;
+}
+
+void DaemonCore::report_bond_refused(const std::string& device_path, const std::string& reason) {
+    BondRefusal r;
+    r.reason = reason;
+    for (const auto& [k, e] : sessions_) {
+        if (e.device_path != device_path) continue;
+        r.adapter = e.view.adapter;
+        r.peer_id = e.view.peer_id;
+        r.address = e.view.address;
+    }
+    if (r.adapter.empty()) {
+        if (auto l = link_by_device_.find(device_path); l != link_by_device_.end()) {
+            r.adapter = links_.at(l->second)->adapter().name;
+            r.address = links_.at(l->second)->address();
+        }
+    }
+    if (listener_.bond_refused) listener_.bond_refused(r);
 }
 
 void DaemonCore::answer_confirmations(const std::string& device_path, bool ok) {
@@ -686,7 +789,7 @@ void DaemonCore::answer_confirmations(const std::string& device_path, bool ok) {
     auto r = std::move(it->second.reply);
     confirms_.erase(it);
     log::info("pairing ", ok ? "confirmed" : "rejected", " device=", device_path,
-              ok ? ": blueratchet session minted on this connection" : ": no blueratchet session");
+              ok ? ": the peer's passkey matched over the session" : "");
     r(ok);
 }
 

@@ -82,11 +82,15 @@ class DaemonCore : public Model {
     void bluez_gone();
     bool has_link(const std::string& device_path) const;
 
-    // --- the agent's deferred confirmation ---
-    // Answers reply(true) once a blueratchet session exists on the current
-    // connection to the device, reply(false) if the handshake fails, the link
-    // drops or the handshake timeout passes (the device is then disconnected).
-    void confirm_pairing(const std::string& device_path, std::function<void(bool)> reply);
+    // --- the agent's deferred confirmation: an LE bond bound to the session ---
+    // RequestConfirmation's passkey (nullopt for Just Works, always refused).
+    // Once a 1.1 session is live on the current connection to the device,
+    // sends the passkey to the peer (BOND) and answers reply(true) only when
+    // the peer's BOND carries the same; reply(false) on a mismatch, a 1.0
+    // session, a failed handshake, a dropped link or the handshake timeout
+    // (the device is then disconnected).
+    void confirm_pairing(const std::string& device_path, std::optional<std::uint32_t> passkey,
+                         std::function<void(bool)> reply);
     void cancel_confirmations();
 
     // --- Model ---
@@ -123,6 +127,8 @@ class DaemonCore : public Model {
     struct PendingConfirm {
         std::function<void(bool)> reply;
         EventLoop::TimerId timer = 0;
+        std::uint32_t passkey = 0;  // what our bluetoothd asked about
+        bool sent = false;          // our BOND went out over the session
     };
     using SessionKey = std::pair<std::string, std::string>;  // adapter name, peer hex
 
@@ -139,6 +145,9 @@ class DaemonCore : public Model {
     void arm_expiry(const SessionKey& key);
     void on_expiry(const SessionKey& key);
     void answer_confirmations(const std::string& device_path, bool ok);
+    void on_peer_bond(LinkSession& l, std::uint32_t passkey);
+    bool try_bond(const std::string& device_path);
+    void report_bond_refused(const std::string& device_path, const std::string& reason);
     void peer_seen(AdapterState& a, const handshake::DeviceId& id, const std::string& address);
     PeerView peer_view(const AdapterState& a, const store::PeerInfo& info) const;
     AdapterState* adapter_by_name(const std::string& name);
@@ -161,6 +170,7 @@ class DaemonCore : public Model {
     std::set<std::string> shunned_;  // devices being disconnected: their writes are dropped
     std::map<SessionKey, SessionEntry> sessions_;
     std::map<std::string, PendingConfirm> confirms_;           // by device path
+    std::map<std::string, std::uint32_t> peer_bonds_;          // the peer's BOND, by device path
     std::map<std::string, EventLoop::TimerId> window_timers_;  // by adapter path
     std::set<SessionKey> announced_peers_;  // peers the listener has been told about
     LinkId next_link_ = 1;

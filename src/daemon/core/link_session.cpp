@@ -16,13 +16,14 @@ LinkSession::LinkSession(std::uint64_t id, AdapterState& adapter, std::string de
       hooks_(std::move(hooks)),
       settings_(settings) {}
 
-bool LinkSession::start(std::optional<handshake::DeviceId> peer) {
+bool LinkSession::start(std::optional<handshake::DeviceId> peer, bool in_1_0) {
     if (role_ != Role::Initiator || failed_) return false;
     peer_ = peer;
     auto now = adapter_.handshake_now();
     adapter_.book.set_now(adapter_.now());
     initiator_ = std::make_unique<handshake::Initiator>(adapter_.identity, peer, adapter_.book,
                                                         adapter_.replay, settings_, now);
+    if (in_1_0) initiator_->resume_in_1_0();
     rx_.reset();
     handshaking_ = true;
     handle(initiator_->start());
@@ -43,20 +44,17 @@ void LinkSession::on_fragment(ByteView fragment) {
             fail("a message from the peripheral before any handshake started");
             return;
         }
-        const bool awaiting_reveal =
-            initiator_->state() == handshake::Initiator::State::AwaitReveal;
         handle(initiator_->receive(m));
-        if (awaiting_reveal && !failed_ && hooks_.code_to_compare) {
-            const std::string code = initiator_->pending_short_code();
-            if (!code.empty()) hooks_.code_to_compare(*this, code);
-        }
         return;
     }
     // Responder: a new handshake starts with a message while none is in
-    // progress (the first one, or the central's resume for a rekey).
-    if (!responder_ || responder_->state() == handshake::Responder::State::Done) {
-        auto kind = handshake::decode(m);
-        if (kind && kind->type == handshake::MessageType::Pair1) {
+    // progress (the first one, or the central's resume for a rekey); a
+    // finished one keeps taking the session's own messages (BOND).
+    const auto decoded = handshake::decode(m);
+    const bool session_message = decoded && decoded->type == handshake::MessageType::Bond;
+    if (!responder_ ||
+        (responder_->state() == handshake::Responder::State::Done && !session_message)) {
+        if (decoded && decoded->type == handshake::MessageType::Pair1) {
             first_contact_ = true;
             if (hooks_.admit_first_contact && !hooks_.admit_first_contact(*this)) {
                 // Before any cryptography: an unauthenticated "busy" and out.
@@ -74,31 +72,28 @@ void LinkSession::on_fragment(ByteView fragment) {
                                                             adapter_.replay, settings_, now);
         handshaking_ = true;
     }
-    handshake::Step step = responder_->receive(m);
-    if (step.needs_approval && !step.failure) {
-        if (auto p = responder_->peer()) peer_ = *p;
-        // Whatever the engine has to send already goes now; the rest waits
-        // for the approval policy (a plugin, maybe an operator).
-        for (const auto& m : step.send)
-            if (!send_message(m)) return;
-        if (!hooks_.approve) {
-            approval_verdict(false);
-            return;
-        }
-        hooks_.approve(*this, responder_->pending_short_code());
-        return;
-    }
-    handle(std::move(step));
+    handle(responder_->receive(m));
 }
 
 bool LinkSession::awaiting_approval() const {
-    return !failed_ && responder_ &&
-           responder_->state() == handshake::Responder::State::AwaitingApproval;
+    if (failed_) return false;
+    if (role_ == Role::Initiator)
+        return initiator_ && initiator_->state() == handshake::Initiator::State::AwaitingApproval;
+    return responder_ && responder_->state() == handshake::Responder::State::AwaitingApproval;
 }
 
 void LinkSession::approval_verdict(bool approved) {
     if (!awaiting_approval()) return;
-    handle(responder_->approve(approved));
+    handle(role_ == Role::Initiator ? initiator_->approve(approved)
+                                    : responder_->approve(approved));
+}
+
+bool LinkSession::send_bond(std::uint32_t passkey) {
+    if (failed_) return false;
+    if (role_ == Role::Initiator ? !initiator_ : !responder_) return false;
+    auto sealed = role_ == Role::Initiator ? initiator_->seal_bond(passkey)
+                                           : responder_->seal_bond(passkey);
+    return sealed && send_message(*sealed);
 }
 
 bool LinkSession::send_message(const Bytes& message) {
@@ -119,6 +114,30 @@ bool LinkSession::send_message(const Bytes& message) {
 void LinkSession::handle(handshake::Step step) {
     for (const auto& m : step.send)
         if (!send_message(m)) return;
+    if (step.needs_approval && !step.failure) {
+        // Both sides know the code now; the verdict is our approval policy's
+        // (a plugin, maybe an operator comparing the code).
+        if (role_ == Role::Initiator) {
+            if (auto p = initiator_->peer()) peer_ = *p;
+        } else if (auto p = responder_->peer()) {
+            peer_ = *p;
+        }
+        if (!hooks_.approve) {
+            approval_verdict(false);
+            return;
+        }
+        hooks_.approve(*this, role_ == Role::Initiator ? initiator_->pending_short_code()
+                                                       : responder_->pending_short_code());
+        return;
+    }
+    if (step.bond_passkey) {
+        if (hooks_.bond) hooks_.bond(*this, *step.bond_passkey);
+        return;
+    }
+    if (step.confirmed) {
+        if (hooks_.confirmed) hooks_.confirmed(*this);
+        return;
+    }
     if (step.failure) {
         std::string why = "handshake failed: " + step.failure->describe();
         // The store's own words (path and errno, "No space left on device")

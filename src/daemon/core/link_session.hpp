@@ -36,12 +36,15 @@ class LinkSession {
         std::function<void(LinkSession&, handshake::Session)> on_session;
         // The handshake (or the framing) failed: the caller drops the link.
         std::function<void(LinkSession&, const std::string& why)> on_failure;
-        // Responder, first contact: asks the approval policy; the verdict
-        // comes later through approval_verdict() (never from inside this call).
+        // First contact, either role, once both sides know the 6-digit code:
+        // asks our approval policy; the verdict comes later through
+        // approval_verdict() (never from inside this call).
         std::function<void(LinkSession&, const std::string& short_code)> approve;
-        // Initiator, first contact: the peripheral revealed its nonce, so this
-        // side knows the code its user compares with the peripheral's.
-        std::function<void(LinkSession&, const std::string& short_code)> code_to_compare;
+        // A 1.1 resume as initiator: the peripheral confirmed its commit and
+        // we dropped every older seed.
+        std::function<void(LinkSession&)> confirmed;
+        // The peer's BOND: the passkey its bluetoothd asked its agent about.
+        std::function<void(LinkSession&, std::uint32_t passkey)> bond;
         // Responder: may a first contact (PAIR_1) start on this link now?
         // No: the central is told Busy and the link fails before any DH.
         std::function<bool(LinkSession&)> admit_first_contact;
@@ -52,14 +55,23 @@ class LinkSession {
                 const handshake::Settings& settings);
 
     // Initiator: starts a handshake (a resume when `peer` is known, else a
-    // pairing).  Returns false if the first flight could not be sent.
-    bool start(std::optional<handshake::DeviceId> peer);
+    // pairing; `in_1_0` resumes in protocol 1.0, for a peer that refused
+    // 1.1).  Returns false if the first flight could not be sent.
+    bool start(std::optional<handshake::DeviceId> peer, bool in_1_0 = false);
     void on_fragment(ByteView fragment);
     void set_mtu(std::size_t mtu) { io_.att_mtu = mtu; }
-    // Responder: the approval policy's verdict on the first contact waiting
-    // for it; ignored if the link is no longer waiting.
+    // The approval policy's verdict on the first contact waiting for it
+    // (either role); ignored if the link is no longer waiting.
     void approval_verdict(bool approved);
     bool awaiting_approval() const;
+    // Sends our BOND (the passkey our bluetoothd asked about) over the live
+    // session; false if this link has no 1.1 session to carry it.
+    bool send_bond(std::uint32_t passkey);
+    // The initiator's last handshake was refused the way a protocol 1.0
+    // responder refuses 1.1 (see handshake::Initiator).
+    bool peer_may_speak_only_1_0() const {
+        return initiator_ && initiator_->peer_may_speak_only_1_0();
+    }
 
     std::uint64_t id() const { return id_; }
     Role role() const { return role_; }

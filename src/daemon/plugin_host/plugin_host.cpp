@@ -730,6 +730,7 @@ struct PluginHost::Impl {
                 bc.peer_id_hex = fc->peer_id_hex.c_str();
                 bc.address = fc->address.c_str();
                 bc.short_code = fc->short_code.c_str();
+                bc.role = fc->role.c_str();
                 bc.pairing_window_open = fc->window_open ? 1 : 0;
                 bc.pairing_window_remaining = fc->window_remaining;
                 bc.timeout_seconds = fc->timeout_seconds;
@@ -751,7 +752,8 @@ struct PluginHost::Impl {
             it->second.visible = true;
             log::info("first contact pending adapter=", it->second.contact.adapter,
                       " peer=", it->second.contact.peer_id, " address=", it->second.contact.address,
-                      " short_code=", it->second.contact.short_code, " plugin=", p.name,
+                      " short_code=", it->second.contact.short_code,
+                      " role=", it->second.contact.role, " plugin=", p.name,
                       " expires_in=", view(it->second).expires_in);
             if (outer && outer->on_pending) outer->on_pending(view(it->second));
             return;
@@ -770,6 +772,7 @@ struct PluginHost::Impl {
         v.peer_id = a.contact.peer_id;
         v.address = a.contact.address;
         v.short_code = a.contact.short_code;
+        v.role = a.contact.role;
         auto left = std::chrono::duration_cast<std::chrono::seconds>(a.deadline - Clock::now());
         v.expires_in = static_cast<std::uint32_t>(std::max<std::int64_t>(left.count(), 0));
         return v;

@@ -36,6 +36,7 @@ struct FirstContact {
     std::string peer_id_hex;
     std::string address;
     std::string short_code;
+    std::string role;  // ours: "responder" (peripheral) or "initiator" (central)
     bool window_open = false;
     std::uint32_t window_remaining = 0;
     // The longest the caller can wait; the host takes the smaller of this

@@ -65,6 +65,10 @@ class ManagerClient final
                              const uint32_t&) override {
         events_.push_back({"ApprovalRequested", adapter, peer_id + " " + short_code});
     }
+    void onBondRefused(const std::string& adapter, const std::string& peer_id, const std::string&,
+                       const std::string& reason) override {
+        events_.push_back({"BondRefused", adapter, peer_id + " " + reason});
+    }
     void onInterfacesAdded(
         const sdbus::ObjectPath& path,
         const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) override {

@@ -121,7 +121,7 @@ class FakeModel : public Model {
         if (listener_.session_minted) listener_.session_minted(s);
     }
     void request_approval(const std::string& adapter, const std::string& peer_id) {
-        PendingApproval p{adapter, peer_id, "AA:BB:CC:00:00:77", "654321", 20};
+        PendingApproval p{adapter, peer_id, "AA:BB:CC:00:00:77", "654321", 20, "responder"};
         approvals_.push_back(p);
         if (listener_.approval_requested) listener_.approval_requested(p);
     }
