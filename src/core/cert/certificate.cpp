@@ -24,6 +24,7 @@ constexpr std::uint8_t kOidBlueratchet[] = {0x69, 0xe5, 0xed, 0xe0, 0xcc, 0xea, 
                                             0xbb, 0xd5, 0x9c, 0xb6, 0x14};  // 2.25.<UUID>
 constexpr std::string_view kCnPrefix = "blueratchet ";
 constexpr std::string_view kDelegationLabel = "blueratchet/1 delegation";
+constexpr std::string_view kSerialLabel = "blueratchet/1 serial";
 
 Bytes algorithm_ed25519() {
     return der::sequence({der::oid(kOidEd25519)});
@@ -55,7 +56,7 @@ Bytes extensions(const Certificate& c) {
     const Bytes ski = extension(kOidSubjectKeyId, false, der::octet_string(ByteView(kh).first(20)));
     const Bytes br = extension(
         kOidBlueratchet, false,
-        der::sequence({der::integer(c.version), der::octet_string(c.peer_id),
+        der::sequence({der::integer(c.version), der::integer(c.epoch), der::octet_string(c.peer_id),
                        der::octet_string(c.binding), der::octet_string(c.delegation_sig)}));
     return der::constructed(der::kContext3, {der::sequence({bc, ku, eku, ski, br})});
 }
@@ -94,9 +95,8 @@ bool parse_x509(ByteView input, Certificate& c, bool& bad_version) {
     if (!version || !serial || !alg || !issuer || !validity || !subject || !spki || !exts ||
         !t.at_end())
         return false;
-    auto epoch = der::parse_u32_integer(*serial);
-    if (!epoch) return false;
-    c.epoch = *epoch;
+    // The serial is derived from the other fields (serial_number()); the
+    // re-encoding checks it.  The epoch is read from the private extension.
 
     // issuer == subject is checked by the re-encoding; read the subject CN.
     der::Reader sn(*subject);
@@ -164,11 +164,9 @@ bool parse_x509(ByteView input, Certificate& c, bool& bad_version) {
         auto seq = vr2.expect(der::kSequence);
         if (!seq || !vr2.at_end()) return false;
         der::Reader fr(*seq);
+        // The version first: another version may lay out the rest otherwise.
         auto ver = fr.expect(der::kInteger);
-        auto peer = fr.expect(der::kOctetString);
-        auto binding = fr.expect(der::kOctetString);
-        auto deleg = fr.expect(der::kOctetString);
-        if (!ver || !peer || !binding || !deleg || !fr.at_end()) return false;
+        if (!ver) return false;
         auto v = der::parse_u32_integer(*ver);
         if (!v) return false;
         if (*v != kVersion) {
@@ -176,6 +174,14 @@ bool parse_x509(ByteView input, Certificate& c, bool& bad_version) {
             return false;
         }
         c.version = kVersion;
+        auto epoch = fr.expect(der::kInteger);
+        auto peer = fr.expect(der::kOctetString);
+        auto binding = fr.expect(der::kOctetString);
+        auto deleg = fr.expect(der::kOctetString);
+        if (!epoch || !peer || !binding || !deleg || !fr.at_end()) return false;
+        auto e = der::parse_u32_integer(*epoch);
+        if (!e) return false;
+        c.epoch = *e;
         if (!copy_exact(*peer, c.peer_id) || !copy_exact(*binding, c.binding) ||
             !copy_exact(*deleg, c.delegation_sig))
             return false;
@@ -280,12 +286,24 @@ Bytes delegation_message(const Certificate& c) {
     return m;
 }
 
+ByteArray<kSerialLen> serial_number(const Certificate& c) {
+    const Bytes compact = encode_compact(c);
+    const ByteView unsigned_part = ByteView(compact).first(kCompactLen - c.self_sig.size());
+    const Hash d = sha256({as_bytes(kSerialLabel), unsigned_part});
+    ByteArray<kSerialLen> serial{};
+    std::copy(d.begin(), d.begin() + kSerialLen, serial.begin());
+    // Positive (top bit clear) and minimal (first octet never 0): always 16
+    // content octets.
+    serial[0] = static_cast<std::uint8_t>((serial[0] & 0x7f) | 0x40);
+    return serial;
+}
+
 Bytes tbs_der(const Certificate& c) {
     const Bytes alg = algorithm_ed25519();
     const Bytes n = name(c.subject_id);
     return der::sequence({
         der::constructed(der::kContext0, {der::integer(2)}),  // v3
-        der::integer(c.epoch),                                // serialNumber
+        der::tlv(der::kInteger, serial_number(c)),            // serialNumber
         alg,                                                  // signature
         n,                                                    // issuer
         der::sequence({der::x509_time(c.not_before), der::x509_time(c.not_after)}),

@@ -72,6 +72,19 @@ Expected<Certificate, CertError> decode_compact(ByteView data);
 // u32be(not_before) || u32be(not_after) || binding.
 Bytes delegation_message(const Certificate& c);
 
+// The X.509 serialNumber's content octets, derived from the compact fields
+// so that X.509 stays a lossless re-encoding (docs/PROTOCOL.md 7.5):
+//   d = SHA-256("blueratchet/1 serial" || compact[0:189])
+// (compact[0:189] is every field but self_sig), serial = d[0:16] with its
+// first octet set to (d[0] & 0x7f) | 0x40: a positive INTEGER of exactly 16
+// content octets in minimal DER (RFC 5280 4.1.2.2 allows up to 20).  Two
+// certificates that differ in any field but self_sig get different serials
+// (barring a collision in 126 hash bits), so (issuer, serialNumber) names one
+// certificate although a device's issuer name is the same for all its peers
+// and epochs.
+inline constexpr std::size_t kSerialLen = 16;
+ByteArray<kSerialLen> serial_number(const Certificate& c);
+
 // DER TBSCertificate built from the fields (self_sig is not part of it).
 Bytes tbs_der(const Certificate& c);
 // The full X.509 certificate: SEQUENCE { tbs, AlgorithmIdentifier Ed25519,

@@ -13,11 +13,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/cert/certificate.hpp"
 #include "core/cert/der.hpp"
@@ -68,6 +72,50 @@ int run(const std::string& cmd, std::string& out) {
 std::string temp_path(const std::string& name) {
     const char* d = std::getenv("TMPDIR");
     return std::string(d ? d : "/tmp") + "/br_cert_test_" + std::to_string(getpid()) + "_" + name;
+}
+
+void write_file(const std::string& path, const std::string& data) {
+    std::ofstream f(path, std::ios::binary);
+    f << data;
+}
+
+void write_file(const std::string& path, const Bytes& data) {
+    write_file(path, std::string(data.begin(), data.end()));
+}
+
+bool have_command(const std::string& name) {
+    std::string out;
+    return run("command -v " + name, out) == 0;
+}
+
+// docs/PROTOCOL.md 7.5, computed here with OpenSSL's SHA-256 from the
+// compact fields, independently of the code under test:
+// SHA-256("blueratchet/1 serial" || compact[0:189])[0:16], first octet
+// (& 0x7f) | 0x40.
+Bytes documented_serial(const Certificate& c) {
+    const Bytes compact = encode_compact(c);
+    Bytes in;
+    append(in, as_bytes("blueratchet/1 serial"));
+    in.insert(in.end(), compact.begin(), compact.begin() + 189);  // all but self_sig
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256(in.data(), in.size(), d);
+    Bytes serial(d, d + 16);
+    serial[0] = static_cast<std::uint8_t>((serial[0] & 0x7f) | 0x40);
+    return serial;
+}
+
+// (issuer Name DER, serialNumber magnitude) as OpenSSL reads them.
+std::pair<Bytes, Bytes> issuer_and_serial(const Bytes& der) {
+    X509Ptr x = parse_der(der);
+    if (!x) return {};
+    unsigned char* p = nullptr;
+    const int n = i2d_X509_NAME(X509_get_issuer_name(x.get()), &p);
+    if (n <= 0) return {};
+    Bytes issuer(p, p + n);
+    OPENSSL_free(p);
+    const ASN1_INTEGER* s = X509_get0_serialNumber(x.get());
+    const unsigned char* sd = ASN1_STRING_get0_data(s);
+    return {issuer, Bytes(sd, sd + ASN1_STRING_length(s))};
 }
 
 class CertTest : public ::testing::Test {
@@ -179,7 +227,7 @@ TEST_F(CertTest, OpenSslParsesAndVerifiesX509) {
     EXPECT_EQ(raw, c.session_pk);
     EXPECT_EQ(X509_verify(x.get(), pk), 1);
     EXPECT_EQ(X509_get_version(x.get()), 2);  // v3
-    EXPECT_EQ(ASN1_INTEGER_get(X509_get0_serialNumber(x.get())), static_cast<long>(kEpoch));
+    EXPECT_EQ(issuer_and_serial(der).second, documented_serial(c));
     EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(x.get()), X509_get_issuer_name(x.get())), 0);
     EXPECT_NE(X509_get_extension_flags(x.get()) & EXFLAG_SS, 0u);  // self-signed
     EXPECT_EQ(X509_check_ca(x.get()), 0);                          // an end entity
@@ -250,6 +298,160 @@ TEST_F(CertTest, OpenSslCommandLineAcceptsSelfSignedCertificate) {
     EXPECT_NE(out.find("ED25519"), std::string::npos) << out;
     EXPECT_NE(out.find("Subject: CN = " + common_name(a_.public_key())), std::string::npos) << out;
     std::remove(path.c_str());
+}
+
+// Audit issue #10 item 7: RFC 5280 4.1.2.2 wants (issuer, serialNumber) to
+// name one certificate.  One device (one issuer name) mints for many peers
+// and epochs, so the serial must differ whenever anything else does.
+TEST_F(CertTest, IssuerAndSerialAreUniqueAcrossPeersEpochsAndSessionKeys) {
+    SecretBytes other_seed(32);  // another pairing: another session key
+    random_bytes(other_seed.span());
+    const auto now = static_cast<std::uint32_t>(std::time(nullptr));
+    std::vector<std::pair<std::string, SessionCert>> certs;
+    auto add = [&](const char* what, const Ed25519KeyPair& peer, const SecretBytes& seed,
+                   std::uint32_t epoch, std::uint32_t nb) {
+        auto s = SessionCert::mint(a_, peer.public_key(), Role::Initiator, seed, epoch, h_, nb,
+                                   kValidity);
+        ASSERT_TRUE(s) << what;
+        certs.emplace_back(what, std::move(s).value());
+    };
+    add("A for B, epoch 3", b_, seed_, kEpoch, now - 60);
+    add("A for C, epoch 3", c_, seed_, kEpoch, now - 60);
+    add("A for B, epoch 4", b_, seed_, kEpoch + 1, now - 60);
+    add("A for B, epoch 3, another seed", b_, other_seed, kEpoch, now - 60);
+    add("A for B, epoch 3, same key, another window", b_, seed_, kEpoch, now - 30);
+    ASSERT_EQ(certs.size(), 5u);
+
+    std::map<std::pair<Bytes, Bytes>, std::string> seen;
+    for (const auto& [what, s] : certs) {
+        const auto id = issuer_and_serial(*s.x509_der());
+        ASSERT_FALSE(id.first.empty()) << what;
+        std::printf("%-44s serial %s\n", what.c_str(), to_hex(id.second).c_str());
+        // Every one has the same issuer (A's name): only the serial separates them.
+        EXPECT_EQ(id.first, issuer_and_serial(*certs[0].second.x509_der()).first) << what;
+        const auto [it, fresh] = seen.emplace(id, what);
+        EXPECT_TRUE(fresh) << what << " has the issuer and serial of " << it->second;
+    }
+}
+
+TEST_F(CertTest, SerialNumberIsTheDocumentedSixteenOctetPositiveInteger) {
+    for (std::uint32_t epoch : {1u, kEpoch, 0x80u, 0xffffffffu}) {
+        SessionCert sa = mint_a(epoch);
+        const Certificate c = *sa.certificate();
+        const Bytes der = *sa.x509_der();
+        const Bytes want = documented_serial(c);
+        // Certificate 30 82 LL LL, TBSCertificate 30 82 LL LL, version
+        // a0 03 02 01 02, then serialNumber 02 10 <16 octets>: minimal DER
+        // (first octet 0x40..0x7f), positive, within RFC 5280's 20 octets.
+        ASSERT_GE(der.size(), 31u);
+        EXPECT_EQ(to_hex(ByteView(der).subspan(8, 7)), "a0030201020210") << epoch;
+        EXPECT_EQ(Bytes(der.begin() + 15, der.begin() + 31), want) << epoch;
+        EXPECT_GE(want[0], 0x40);
+        EXPECT_LE(want[0], 0x7f);
+        X509Ptr x = parse_der(der);
+        ASSERT_TRUE(x);
+        const ASN1_INTEGER* s = X509_get0_serialNumber(x.get());
+        EXPECT_EQ(ASN1_STRING_type(s), V_ASN1_INTEGER) << "negative serial";
+        EXPECT_EQ(ASN1_STRING_length(s), 16);
+        // The epoch now travels in the private extension; the round trip
+        // still gives every field back.
+        auto back = compact_from_x509(der);
+        ASSERT_TRUE(back) << to_string(back.error());
+        EXPECT_EQ(back->epoch, epoch);
+        EXPECT_EQ(*back, c);
+    }
+}
+
+// NSS (Firefox, Thunderbird, libcurl-nss...) refuses a second certificate
+// with the issuer and serial of one it already holds
+// (SEC_ERROR_REUSED_ISSUER_AND_SERIAL, -8054).  Checked with both tools of
+// Debian's libnss3-tools: vfychain loads both certificates into one NSS
+// certificate store, certutil -A into one database (where this NSS can store
+// Ed25519 certificates at all; NSS 3.87 cannot, see below).
+TEST_F(CertTest, NssAcceptsCertificatesOneDeviceMintsForTwoPeers) {
+    if (!have_command("certutil") || !have_command("vfychain"))
+        GTEST_SKIP() << "NSS tools (certutil, vfychain) not installed: scripts/install-deps "
+                        "installs them (Debian package libnss3-tools)";
+    const auto now = static_cast<std::uint32_t>(std::time(nullptr));
+    auto for_b = SessionCert::mint(a_, b_.public_key(), Role::Initiator, seed_, kEpoch, h_,
+                                   now - 60, kValidity);
+    auto for_c = SessionCert::mint(a_, c_.public_key(), Role::Initiator, seed_, kEpoch, h_,
+                                   now - 60, kValidity);
+    ASSERT_TRUE(for_b);
+    ASSERT_TRUE(for_c);
+    const Bytes der_b = *for_b->x509_der();
+    const Bytes der_c = *for_c->x509_der();
+    // Control: C's certificate with B's serialNumber TLV spliced in (same
+    // length, signature not checked by NSS on import): a true collision,
+    // which NSS must refuse, so a pass below is not NSS looking away.
+    ASSERT_EQ(der_b[13], 0x02);
+    const std::size_t serial_end = 15 + der_b[14];
+    ASSERT_EQ(der_c[14], der_b[14]);
+    Bytes collision = der_c;
+    std::copy(der_b.begin() + 13, der_b.begin() + static_cast<std::ptrdiff_t>(serial_end),
+              collision.begin() + 13);
+
+    const std::string dir = temp_path("nss");
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir + "/db");
+    const std::string pb = dir + "/for_b.der", pc = dir + "/for_c.der", px = dir + "/collision.der",
+                      db = "sql:" + dir + "/db";
+    write_file(pb, der_b);
+    write_file(pc, der_c);
+    write_file(px, collision);
+    std::string out;
+
+    // 1. vfychain: both certificates in one NSS store.  (Whether NSS then
+    //    validates an Ed25519 chain depends on its version; what matters
+    //    here is that it takes both in.)
+    const std::string refused = "couldn't import";
+    run("vfychain -pp -u 1 -t " + pb + " -t " + pc, out);
+    std::printf("vfychain, A's certificates for B and C:\n%s", out.c_str());
+    EXPECT_EQ(out.find(refused), std::string::npos) << out;
+    EXPECT_EQ(out.find("-8054"), std::string::npos) << out;
+    run("vfychain -pp -u 1 -t " + pb + " -t " + px, out);
+    std::printf("vfychain, control with a spliced serial:\n%s", out.c_str());
+    EXPECT_NE(out.find(refused), std::string::npos) << out;
+    EXPECT_NE(out.find("-8054"), std::string::npos) << out;
+
+    // 2. certutil -A into a fresh database.
+    ASSERT_EQ(run("certutil -N -d " + db + " --empty-password", out), 0) << out;
+    const std::string add = "certutil -A -d " + db + " -t P,, ";
+    if (run(add + "-n for-b -i " + pb, out) == 0) {
+        EXPECT_EQ(run(add + "-n for-c -i " + pc, out), 0) << out;
+        EXPECT_NE(run(add + "-n collision -i " + px, out), 0) << out;
+        EXPECT_NE(out.find("SEC_ERROR_REUSED_ISSUER_AND_SERIAL"), std::string::npos) << out;
+    } else {
+        // NSS before Ed25519 support cannot store any Ed25519 certificate.
+        EXPECT_NE(out.find("SEC_ERROR_ADDING_CERT"), std::string::npos) << out;
+        std::printf(
+            "certutil -A: this NSS cannot store Ed25519 certificates (%s); "
+            "the pair was checked with vfychain only\n",
+            out.substr(0, out.find('\n')).c_str());
+    }
+    std::filesystem::remove_all(dir);
+}
+
+// Each of the two still verifies as its own trust anchor with OpenSSL,
+// strict or not.
+TEST_F(CertTest, OpenSslAcceptsCertificatesOneDeviceMintsForTwoPeers) {
+    const auto now = static_cast<std::uint32_t>(std::time(nullptr));
+    std::string out;
+    for (const Ed25519KeyPair* peer : {&b_, &c_}) {
+        auto s = SessionCert::mint(a_, peer->public_key(), Role::Initiator, seed_, kEpoch, h_,
+                                   now - 60, kValidity);
+        ASSERT_TRUE(s);
+        const std::string path = temp_path(peer == &b_ ? "for_b.pem" : "for_c.pem");
+        write_file(path, *certificate_pem(*s));
+        for (const char* extra : {"", "-x509_strict"}) {
+            const std::string cmd =
+                std::string("openssl verify ") + extra + " -CAfile " + path + " " + path;
+            EXPECT_EQ(run(cmd, out), 0) << cmd << "\n" << out;
+            EXPECT_NE(out.find(": OK"), std::string::npos) << cmd << "\n" << out;
+            std::printf("%s -> %s", cmd.c_str(), out.c_str());
+        }
+        std::remove(path.c_str());
+    }
 }
 
 TEST_F(CertTest, Pkcs8KeyLoadsInOpenSslAndMatchesCertificate) {
@@ -702,13 +904,14 @@ TEST(CertKnownAnswer, ProtocolDocumentExample) {
               "04040404040404040404040404040404"
               "c292bae2d1cab480ca5f6a1227d502e65958ad43e6fa3c964dfee5b6c87a9609"
               "41bdbef2870b97d9f22a43b466659fc4adcb4bcfcdfaa5b051154a42bc26b60b"
-              "872b17b209178565e4a9743aac93e3fb0d511c01176209d3c4cc193fb7738234"
-              "48e30cfc2f3b1f49d9c9bb690d41728331ef540b5b40e5ea21ff0b27ca94ef02");
-    EXPECT_EQ(sa->x509_der()->size(), 556u);
+              "6b54f5dbce6d8d336e14c50b2d49c3d07908ef3aa708bdec8c66d5507c6c04c6"
+              "cf95c7ec40308dfec5ec455edd73ff8e1ba9ef6ee5653be9710c797bd4878d0e");
+    EXPECT_EQ(to_hex(serial_number(*sa->certificate())), "7f6f76b59a2f6dbc5cb6534c614d5439");
+    EXPECT_EQ(sa->x509_der()->size(), 574u);
     EXPECT_EQ(to_hex(sha256(*sa->x509_der())),
-              "6ef770ad201ed119ce33636e1aeeac5c7f1e6888a6df5f99a26ba9d9463690d5");
+              "5ee3f24034d5322e2d176677e6fd07f6ca921ebc5b00fb1620d802010da3e047");
     EXPECT_EQ(to_hex(sha256(*sb->compact())),
-              "1da00e4877b11c666c7fcfcd7ca9cc0e8f5576e6b77b75defcd9441d188e9c99");
+              "856d40cd4d3b580cc7d3ea5d052b738ee5a9bd4bf815409fe50a6315d0560b78");
     const Hash fp = fingerprint(h, a.public_key(), b.public_key(), *sa->session_public_key(),
                                 *sb->session_public_key());
     EXPECT_EQ(to_hex(fp), "642bd6b70b85323b0dae257d267193bdce614724a21915a5101eab4f0cabeb4d");
