@@ -54,10 +54,16 @@ Bytes extensions(const Certificate& c) {
     // subjectKeyIdentifier: first 160 bits of SHA-256 of the key (RFC 7093 method 1).
     const Hash kh = sha256(c.session_pk);
     const Bytes ski = extension(kOidSubjectKeyId, false, der::octet_string(ByteView(kh).first(20)));
+    // Version 2 carries the epoch here (its serial is a hash); version 1's
+    // serial was the epoch.
     const Bytes br = extension(
         kOidBlueratchet, false,
-        der::sequence({der::integer(c.version), der::integer(c.epoch), der::octet_string(c.peer_id),
-                       der::octet_string(c.binding), der::octet_string(c.delegation_sig)}));
+        c.version == kVersion10
+            ? der::sequence({der::integer(c.version), der::octet_string(c.peer_id),
+                             der::octet_string(c.binding), der::octet_string(c.delegation_sig)})
+            : der::sequence({der::integer(c.version), der::integer(c.epoch),
+                             der::octet_string(c.peer_id), der::octet_string(c.binding),
+                             der::octet_string(c.delegation_sig)}));
     return der::constructed(der::kContext3, {der::sequence({bc, ku, eku, ski, br})});
 }
 
@@ -169,12 +175,14 @@ bool parse_x509(ByteView input, Certificate& c, bool& bad_version) {
         if (!ver) return false;
         auto v = der::parse_u32_integer(*ver);
         if (!v) return false;
-        if (*v != kVersion) {
+        if (*v != kVersion && *v != kVersion10) {
             bad_version = true;
             return false;
         }
-        c.version = kVersion;
-        auto epoch = fr.expect(der::kInteger);
+        c.version = static_cast<std::uint8_t>(*v);
+        // Version 1: the epoch is the serial; version 2: it is here.
+        auto epoch =
+            c.version == kVersion10 ? std::optional<ByteView>(*serial) : fr.expect(der::kInteger);
         auto peer = fr.expect(der::kOctetString);
         auto binding = fr.expect(der::kOctetString);
         auto deleg = fr.expect(der::kOctetString);
@@ -259,7 +267,8 @@ Expected<Certificate, CertError> decode_compact(ByteView data) {
     Reader r(data);
     Certificate c;
     c.version = r.u8();
-    if (c.version != kVersion) return unexpected(CertError::UnsupportedVersion);
+    if (c.version != kVersion && c.version != kVersion10)
+        return unexpected(CertError::UnsupportedVersion);
     c.epoch = r.u32be();
     c.not_before = r.u32be();
     c.not_after = r.u32be();
@@ -303,9 +312,10 @@ Bytes tbs_der(const Certificate& c) {
     const Bytes n = name(c.subject_id);
     return der::sequence({
         der::constructed(der::kContext0, {der::integer(2)}),  // v3
-        der::tlv(der::kInteger, serial_number(c)),            // serialNumber
-        alg,                                                  // signature
-        n,                                                    // issuer
+        c.version == kVersion10 ? der::integer(c.epoch)       // serialNumber (1.0)
+                                : der::tlv(der::kInteger, serial_number(c)),
+        alg,  // signature
+        n,    // issuer
         der::sequence({der::x509_time(c.not_before), der::x509_time(c.not_after)}),
         n,                                                    // subject
         der::sequence({alg, der::bit_string(c.session_pk)}),  // subjectPublicKeyInfo

@@ -18,7 +18,12 @@
 
 namespace br::cert {
 
-inline constexpr std::uint8_t kVersion = 1;
+// The certificate format: version 2 since protocol 1.1 (a serial that is
+// unique per certificate, the epoch in the private extension); version 1,
+// protocol 1.0's (serial = epoch), is still minted and accepted in
+// sessions with a peer that speaks 1.0 (docs/PROTOCOL.md 7.5 and 11).
+inline constexpr std::uint8_t kVersion = 2;
+inline constexpr std::uint8_t kVersion10 = 1;
 inline constexpr std::size_t kBindingLen = 16;
 inline constexpr std::size_t kCompactLen = 1 + 4 + 4 + 4 + 32 + 32 + 32 + kBindingLen + 64 + 64;
 static_assert(kCompactLen == 253);
@@ -64,7 +69,7 @@ struct Certificate {
 // delegation_sig 64 || self_sig 64  (253 bytes, big-endian integers).
 Bytes encode_compact(const Certificate& c);
 // Bounded decode: BadLength unless exactly 253 bytes, UnsupportedVersion
-// unless the version byte is 1.  No signature is checked here.
+// unless the version byte is 1 or 2.  No signature is checked here.
 Expected<Certificate, CertError> decode_compact(ByteView data);
 
 // The message the blinded identity key signs:
@@ -72,7 +77,7 @@ Expected<Certificate, CertError> decode_compact(ByteView data);
 // u32be(not_before) || u32be(not_after) || binding.
 Bytes delegation_message(const Certificate& c);
 
-// The X.509 serialNumber's content octets, derived from the compact fields
+// Version 2's X.509 serialNumber's content octets, derived from the compact fields
 // so that X.509 stays a lossless re-encoding (docs/PROTOCOL.md 7.5):
 //   d = SHA-256("blueratchet/1 serial" || compact[0:189])
 // (compact[0:189] is every field but self_sig), serial = d[0:16] with its

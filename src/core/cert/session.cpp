@@ -38,7 +38,7 @@ Role other(Role r) {
 Expected<Certificate, CertError> check(ByteView compact, ByteView expected_subject_id,
                                        ByteView own_id, Role own_role, ByteView seed,
                                        std::uint32_t epoch, std::uint32_t now_unix,
-                                       ByteView handshake_hash) {
+                                       ByteView handshake_hash, std::uint8_t version) {
     if (expected_subject_id.size() != 32 || own_id.size() != 32 || seed.size() != 32 ||
         (!handshake_hash.empty() && handshake_hash.size() != kHashLen) ||
         std::equal(expected_subject_id.begin(), expected_subject_id.end(), own_id.begin()))
@@ -47,6 +47,7 @@ Expected<Certificate, CertError> check(ByteView compact, ByteView expected_subje
     auto decoded = decode_compact(compact);
     if (!decoded) return decoded;
     const Certificate& c = *decoded;
+    if (c.version != version) return unexpected(CertError::UnsupportedVersion);
     const Ed25519Public subject = to_public(expected_subject_id);
     const Ed25519Public me = to_public(own_id);
 
@@ -95,9 +96,10 @@ void ReplayCache::remember(const Hash& key) {
 Expected<Certificate, CertError> verify(ByteView compact, ByteView expected_subject_id,
                                         ByteView own_id, Role own_role, ByteView seed,
                                         std::uint32_t epoch, std::uint32_t now_unix,
-                                        ReplayCache& cache, ByteView handshake_hash) {
+                                        ReplayCache& cache, ByteView handshake_hash,
+                                        std::uint8_t version) {
     auto c = check(compact, expected_subject_id, own_id, own_role, seed, epoch, now_unix,
-                   handshake_hash);
+                   handshake_hash, version);
     if (!c) return c;
     // All 253 bytes are covered by the two signatures, and libsodium's
     // Ed25519 is not malleable, so the hash names the certificate.
@@ -111,9 +113,10 @@ Expected<SessionCert, CertError> SessionCert::mint(const Ed25519KeyPair& owner, 
                                                    Role owner_role, const SecretBytes& seed,
                                                    std::uint32_t epoch, ByteView handshake_hash,
                                                    std::uint32_t not_before,
-                                                   std::uint32_t validity_seconds) {
+                                                   std::uint32_t validity_seconds,
+                                                   std::uint8_t version) {
     if (owner.wiped() || peer_id.size() != 32 || seed.size() != 32 ||
-        handshake_hash.size() != kHashLen)
+        handshake_hash.size() != kHashLen || (version != kVersion && version != kVersion10))
         return unexpected(CertError::InvalidArgument);
     const Ed25519Public owner_id = owner.public_key();
     const Ed25519Public peer = to_public(peer_id);
@@ -135,7 +138,7 @@ Expected<SessionCert, CertError> SessionCert::mint(const Ed25519KeyPair& owner, 
     Ed25519KeyPair session = Ed25519KeyPair::from_seed(sk_seed.view());
 
     Certificate c;
-    c.version = kVersion;
+    c.version = version;
     c.epoch = epoch;
     c.not_before = not_before;
     c.not_after = not_before + validity_seconds;
@@ -203,7 +206,7 @@ Expected<SecretBytes, CertError> SessionCert::private_key_pkcs8_der() const {
 Expected<void, CertError> SessionCert::verify_own(std::uint32_t now_unix) const {
     if (invalidated()) return unexpected(CertError::Invalidated);
     auto r = check(encode_compact(cert_), cert_.subject_id, cert_.peer_id, other(role_),
-                   seed_.view(), cert_.epoch, now_unix, h_);
+                   seed_.view(), cert_.epoch, now_unix, h_, cert_.version);
     if (!r) return unexpected(r.error());
     return {};
 }
@@ -212,7 +215,7 @@ Expected<Certificate, CertError> SessionCert::verify_peer(ByteView compact, std:
                                                           ReplayCache& cache) const {
     if (invalidated()) return unexpected(CertError::Invalidated);
     return verify(compact, cert_.peer_id, cert_.subject_id, role_, seed_.view(), cert_.epoch,
-                  now_unix, cache, h_);
+                  now_unix, cache, h_, cert_.version);
 }
 
 }  // namespace br::cert

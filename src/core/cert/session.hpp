@@ -60,10 +60,14 @@ class ReplayCache {
 // role in the handshake (it fixes the ids order).  On success the
 // certificate is remembered in `cache`.  InvalidArgument for wrongly sized
 // inputs or expected_subject_id == own_id.
+// `version` is the certificate format the session uses (kVersion, or
+// kVersion10 with a peer that speaks protocol 1.0): another one is
+// UnsupportedVersion.
 Expected<Certificate, CertError> verify(ByteView compact, ByteView expected_subject_id,
                                         ByteView own_id, Role own_role, ByteView seed,
                                         std::uint32_t epoch, std::uint32_t now_unix,
-                                        ReplayCache& cache, ByteView handshake_hash = {});
+                                        ReplayCache& cache, ByteView handshake_hash = {},
+                                        std::uint8_t version = kVersion);
 
 // One side's minted certificate and the secrets behind it: the session key
 // and a copy of the epoch seed (to check the peer's certificate).  The
@@ -76,11 +80,13 @@ class SessionCert {
     // seed: the epoch's shared seed (32).  handshake_hash: h (32); its first
     // 16 bytes become the binding.  epoch >= 1; 1 <= validity_seconds <=
     // kMaxValiditySeconds and not_before + validity must fit in 32 bits.
+    // `version`: the certificate format (kVersion10 for a 1.0 session).
     static Expected<SessionCert, CertError> mint(const Ed25519KeyPair& owner, ByteView peer_id,
                                                  Role owner_role, const SecretBytes& seed,
                                                  std::uint32_t epoch, ByteView handshake_hash,
                                                  std::uint32_t not_before,
-                                                 std::uint32_t validity_seconds);
+                                                 std::uint32_t validity_seconds,
+                                                 std::uint8_t version = kVersion);
 
     bool invalidated() const { return reason_.has_value(); }
     std::optional<InvalidationReason> invalidation_reason() const { return reason_; }
@@ -99,8 +105,8 @@ class SessionCert {
     // Re-checks this side's own certificate as the peer would (signatures,
     // delegation, validity at now_unix), without touching any replay cache.
     Expected<void, CertError> verify_own(std::uint32_t now_unix) const;
-    // Checks the peer's certificate with this session's seed, epoch, role
-    // and identities (see verify()); the binding is checked too.
+    // Checks the peer's certificate with this session's seed, epoch, role,
+    // identities and certificate format (see verify()); the binding too.
     Expected<Certificate, CertError> verify_peer(ByteView compact, std::uint32_t now_unix,
                                                  ReplayCache& cache) const;
 

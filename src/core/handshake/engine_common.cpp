@@ -194,10 +194,11 @@ std::uint32_t minted_validity(std::uint32_t now, const Settings& s) {
 Expected<cert::SessionCert, Failure> mint_own(const Ed25519KeyPair& identity, const DeviceId& peer,
                                               cert::Role role, const SecretBytes& seed,
                                               std::uint32_t epoch, const Hash& h, std::uint32_t now,
-                                              const Settings& settings) {
+                                              const Settings& settings, Version version) {
     auto own =
         cert::SessionCert::mint(identity, peer, role, seed, epoch, h,
-                                minted_not_before(now, settings), minted_validity(now, settings));
+                                minted_not_before(now, settings), minted_validity(now, settings),
+                                version == Version::V1_1 ? cert::kVersion : cert::kVersion10);
     if (!own) return unexpected(Failure::certificate(own.error()));
     return std::move(*own);
 }

@@ -59,11 +59,12 @@ struct Finished {
 Expected<Finished, Failure> finish(noise::HandshakeState& hs, cert::Role role);
 
 // Our certificate for the session epoch whose seed is `seed`, backdated by
-// the clock skew allowance (Settings).
+// the clock skew allowance (Settings), in the certificate format of the
+// protocol version the handshake speaks (a 1.0 peer checks 1.0's format).
 Expected<cert::SessionCert, Failure> mint_own(const Ed25519KeyPair& identity, const DeviceId& peer,
                                               cert::Role role, const SecretBytes& seed,
                                               std::uint32_t epoch, const Hash& h, std::uint32_t now,
-                                              const Settings& settings);
+                                              const Settings& settings, Version version);
 
 // The 4-byte body of CONFIRM and BOND (a u32).
 Bytes u32_plaintext(std::uint32_t v);

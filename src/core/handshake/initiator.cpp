@@ -165,7 +165,7 @@ Step Initiator::on_pair2(const Message& m) {
     const Bytes ids = cert::ids_for(cert::Role::Initiator, identity_.public_key(), *peer_);
     new_seed_ = ratchet::first_seed(done->secret, handshake_hash_, ids);
     auto own = mint_own(identity_, *peer_, cert::Role::Initiator, *new_seed_, 1, handshake_hash_,
-                        now_, settings_);
+                        now_, settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     auto cert_msg = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);
@@ -235,7 +235,7 @@ Step Initiator::on_resume2(const Message& m) {
     chosen_epoch_ = seed.epoch;
     new_seed_ = ratchet::next_seed(seed.seed.view(), handshake_hash_, ids);
     auto own = mint_own(identity_, *peer_, cert::Role::Initiator, *new_seed_, chosen_epoch_ + 1,
-                        handshake_hash_, now_, settings_);
+                        handshake_hash_, now_, settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     state_ = State::AwaitPeerCert;

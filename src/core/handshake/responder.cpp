@@ -122,7 +122,7 @@ Step Responder::on_pair3(const Message& m) {
     new_seed_ = ratchet::first_seed(done->secret, handshake_hash_, ids);
     new_epoch_ = 1;
     auto own = mint_own(identity_, *peer_, cert::Role::Responder, *new_seed_, 1, handshake_hash_,
-                        now_, settings_);
+                        now_, settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     state_ = State::AwaitInitiatorCert;
@@ -183,7 +183,7 @@ Step Responder::on_resume1(const Message& m) {
     new_seed_ = ratchet::next_seed(seed->seed.view(), handshake_hash_, ids);
     held.wipe();
     auto own = mint_own(identity_, *peer_, cert::Role::Responder, *new_seed_, new_epoch_,
-                        handshake_hash_, now_, settings_);
+                        handshake_hash_, now_, settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     auto cert_msg = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);

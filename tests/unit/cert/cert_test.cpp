@@ -674,9 +674,13 @@ TEST_F(CertTest, TruncatedAndOversizedInput) {
     longer.push_back(0);
     EXPECT_EQ(b_verifies(longer).error(), CertError::BadLength);
     EXPECT_EQ(b_verifies(Bytes(4096, 1)).error(), CertError::BadLength);
-    Bytes v2 = ca;
-    v2[0] = 2;
-    EXPECT_EQ(decode_compact(v2).error(), CertError::UnsupportedVersion);
+    Bytes v3 = ca;
+    v3[0] = 3;
+    EXPECT_EQ(decode_compact(v3).error(), CertError::UnsupportedVersion);
+    // A format this build knows but the session does not use: refused too.
+    Bytes v1 = ca;
+    v1[0] = kVersion10;
+    EXPECT_EQ(b_verifies(v1).error(), CertError::UnsupportedVersion);
 
     SessionCert sa = mint_a();
     const Bytes der = *sa.x509_der();
@@ -842,6 +846,16 @@ TEST_F(CertTest, WriteFuzzCorpusIfAsked) {
     write("x509-valid.der", *sa.x509_der());
     write("x509-generalizedtime.der", *far.x509_der());
     write("compact-generalizedtime.bin", *far.compact());
+    SessionCert v1 = std::move(SessionCert::mint(a_, b_.public_key(), Role::Initiator, seed_, 1, h_,
+                                                 kNow - 60, 3600, kVersion10))
+                         .value();
+    write("compact-version1.bin", *v1.compact());
+    write("x509-version1.der", *v1.x509_der());
+    Bytes v3 = *sa.compact();
+    v3[0] = 3;
+    write("compact-version3.bin", v3);
+    const Bytes der = *sa.x509_der();
+    write("x509-truncated.der", Bytes(der.begin(), der.begin() + 300));
 }
 
 }  // namespace
@@ -897,6 +911,43 @@ TEST(CertKnownAnswer, ProtocolDocumentExample) {
     EXPECT_EQ(to_hex(*sb->session_public_key()),
               "e94330c967828b3ae102a1c1e702bab05fd92ba7088f709a224acbf26d4dc22b");
     EXPECT_EQ(to_hex(*sa->compact()),
+              "02000000016553f1006553ff10"
+              "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
+              "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394"
+              "29eb0877fdd47c00ca5e99c721a21bbbae6a917609a13851ba4c05b12c0e99b9"
+              "04040404040404040404040404040404"
+              "c292bae2d1cab480ca5f6a1227d502e65958ad43e6fa3c964dfee5b6c87a9609"
+              "41bdbef2870b97d9f22a43b466659fc4adcb4bcfcdfaa5b051154a42bc26b60b"
+              "4b1a292c37ebb6960555bc4cc39ca455d91fbb8acb358b36609bfb9969537038"
+              "ae222c6b082df0395dab0ec50365babd8e6ec2b10a538469b4b09c9054381106");
+    EXPECT_EQ(to_hex(serial_number(*sa->certificate())), "5ebf72e7a8902ab577f38a46d43c9ca2");
+    EXPECT_EQ(sa->x509_der()->size(), 574u);
+    EXPECT_EQ(to_hex(sha256(*sa->x509_der())),
+              "2a7ce1405721b016f0a0f8bc260155f0d93b7c4198849171b0e716ae250a53e0");
+    EXPECT_EQ(to_hex(sha256(*sb->compact())),
+              "c28dbf38777933d7af9d9af1ecbe4b674574df94507ceb16e79165b0fed1b16c");
+    const Hash fp = fingerprint(h, a.public_key(), b.public_key(), *sa->session_public_key(),
+                                *sb->session_public_key());
+    EXPECT_EQ(to_hex(fp), "642bd6b70b85323b0dae257d267193bdce614724a21915a5101eab4f0cabeb4d");
+    EXPECT_EQ(short_code(fp), "989563");
+}
+
+// Format version 1, which sessions with a peer still speaking protocol 1.0
+// use: byte for byte what the 1.0 builds minted (these are the values
+// PROTOCOL.md 7.8 pinned for protocol 1.0), so a 1.0 peer accepts them.
+TEST(CertKnownAnswer, Version1IsProtocol10sFormatByteForByte) {
+    const auto a = Ed25519KeyPair::from_seed(Bytes(32, 0x01));
+    const auto b = Ed25519KeyPair::from_seed(Bytes(32, 0x02));
+    const SecretBytes seed(Bytes(32, 0x03));
+    Hash h{};
+    h.fill(0x04);
+    auto sa = SessionCert::mint(a, b.public_key(), Role::Initiator, seed, 1, h, 1700000000, 3600,
+                                kVersion10);
+    auto sb = SessionCert::mint(b, a.public_key(), Role::Responder, seed, 1, h, 1700000000, 3600,
+                                kVersion10);
+    ASSERT_TRUE(sa);
+    ASSERT_TRUE(sb);
+    EXPECT_EQ(to_hex(*sa->compact()),
               "01000000016553f1006553ff10"
               "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c"
               "8139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25df60f5b8fc9b394"
@@ -904,18 +955,22 @@ TEST(CertKnownAnswer, ProtocolDocumentExample) {
               "04040404040404040404040404040404"
               "c292bae2d1cab480ca5f6a1227d502e65958ad43e6fa3c964dfee5b6c87a9609"
               "41bdbef2870b97d9f22a43b466659fc4adcb4bcfcdfaa5b051154a42bc26b60b"
-              "6b54f5dbce6d8d336e14c50b2d49c3d07908ef3aa708bdec8c66d5507c6c04c6"
-              "cf95c7ec40308dfec5ec455edd73ff8e1ba9ef6ee5653be9710c797bd4878d0e");
-    EXPECT_EQ(to_hex(serial_number(*sa->certificate())), "7f6f76b59a2f6dbc5cb6534c614d5439");
-    EXPECT_EQ(sa->x509_der()->size(), 574u);
+              "872b17b209178565e4a9743aac93e3fb0d511c01176209d3c4cc193fb7738234"
+              "48e30cfc2f3b1f49d9c9bb690d41728331ef540b5b40e5ea21ff0b27ca94ef02");
+    EXPECT_EQ(sa->x509_der()->size(), 556u);
     EXPECT_EQ(to_hex(sha256(*sa->x509_der())),
-              "5ee3f24034d5322e2d176677e6fd07f6ca921ebc5b00fb1620d802010da3e047");
+              "6ef770ad201ed119ce33636e1aeeac5c7f1e6888a6df5f99a26ba9d9463690d5");
     EXPECT_EQ(to_hex(sha256(*sb->compact())),
-              "856d40cd4d3b580cc7d3ea5d052b738ee5a9bd4bf815409fe50a6315d0560b78");
-    const Hash fp = fingerprint(h, a.public_key(), b.public_key(), *sa->session_public_key(),
-                                *sb->session_public_key());
-    EXPECT_EQ(to_hex(fp), "642bd6b70b85323b0dae257d267193bdce614724a21915a5101eab4f0cabeb4d");
-    EXPECT_EQ(short_code(fp), "989563");
+              "1da00e4877b11c666c7fcfcd7ca9cc0e8f5576e6b77b75defcd9441d188e9c99");
+    // And each format is accepted only in a session of its own version.
+    ReplayCache cache;
+    EXPECT_TRUE(sb->verify_peer(*sa->compact(), 1700000100, cache));
+    auto v2 = SessionCert::mint(b, a.public_key(), Role::Responder, seed, 1, h, 1700000000, 3600);
+    EXPECT_EQ(v2->verify_peer(*sa->compact(), 1700000100, cache).error(),
+              CertError::UnsupportedVersion);
+    auto back = compact_from_x509(*sa->x509_der());
+    ASSERT_TRUE(back);
+    EXPECT_EQ(encode_compact(*back), *sa->compact());
 }
 
 }  // namespace
