@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "ctl/agent.hpp"
 #include "ctl/bus.hpp"
 #include "daemon/api/errors.hpp"
 #include "daemon/config.hpp"
@@ -476,6 +477,20 @@ json variant_json(const sdbus::Variant& v) {
     return variant_text(v);
 }
 
+int cmd_agent(const Options& o) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0) throw Failure(std::string("signalfd: ") + std::strerror(errno));
+    Bus bus;
+    const int rc = run_agent(*bus.conn, *bus.manager, o.adapter, sfd);
+    ::close(sfd);
+    return rc;
+}
+
 int cmd_monitor(const Options& o) {
     sigset_t mask;
     sigemptyset(&mask);
@@ -676,6 +691,9 @@ int main(int argc, char** argv) {
     peer_arg(reject);
     auto* monitor =
         app.add_subcommand("monitor", "Print events as they happen, one per line, until Ctrl-C");
+    auto* agent = app.add_subcommand(
+        "agent", "Answer first contacts at this terminal: \"Confirm code 123456 ... (yes/no)\"");
+    agent->add_option("--adapter", o.adapter, "Only this adapter (default: all)");
     auto* check = app.add_subcommand("check-config", "Check a main.conf");
     check->add_option("file", o.config, "The file")->capture_default_str();
 
@@ -705,6 +723,7 @@ int main(int argc, char** argv) {
         if (*approve) return cmd_decide(o, true);
         if (*reject) return cmd_decide(o, false);
         if (*monitor) return cmd_monitor(o);
+        if (*agent) return cmd_agent(o);
         if (*check) return cmd_check_config(o);
     } catch (const Failure& e) {
         std::cerr << "blueratchetctl: " << e.what() << "\n";

@@ -114,6 +114,7 @@ Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt
             r.cpu_b += cpu_ms() - c0;
         } else {
             step = ini.receive(**msg);
+            if (step.needs_approval && !step.failure) step = ini.approve(true);  // A's user: yes
             r.cpu_a += cpu_ms() - c0;
         }
         alive = deliver(arrival->to, std::move(step));

@@ -305,7 +305,8 @@ bool connect(Peer& a, Peer& b, bool resume, Side& sa, Side& sb) {
             if (take(on_side(sb, [&] { return res->receive(m.bytes); }), false))
                 take(on_side(sb, [&] { return res->approve(true); }), false);
         } else {
-            take(on_side(sa, [&] { return ini->receive(m.bytes); }), true);
+            if (take(on_side(sa, [&] { return ini->receive(m.bytes); }), true))
+                take(on_side(sa, [&] { return ini->approve(true); }), true);
         }
     }
     const bool ok_a = on_side(sa, [&] {

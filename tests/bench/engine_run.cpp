@@ -46,7 +46,8 @@ Run run_handshake(Device& a, Device& b, bool resume, std::uint32_t now_unix) {
             if (s.done) run.responder_ready = m.flight;
             take(s, false);
         } else {
-            const handshake::Step s = ini.receive(m.bytes);
+            handshake::Step s = ini.receive(m.bytes);
+            if (s.needs_approval && !s.failure) s = ini.approve(true);  // ACCEPT
             if (s.done) run.initiator_ready = m.flight;
             take(s, true);
         }

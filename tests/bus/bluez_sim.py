@@ -409,7 +409,8 @@ def SimWriteErrors(_self):
 @dbus.service.method(MOCK, in_signature='', out_signature='a(sssssd)')
 def SimEvents(_self):
     '''org.blueratchet signals seen: (member, peer_id, kind-or-reason,
-    epoch-or-"", fingerprint-or-"", t).'''
+    epoch-or-"", fingerprint-or-"", t); BondRefused: (member, peer_id,
+    address, "", reason, t).'''
     return dbus.Array(SIM.events, signature='(sssssd)')
 
 
@@ -435,6 +436,9 @@ def _on_manager_signal(*args, member=None):
     elif member == 'SessionInvalidated':
         _session, _adapter, peer, reason = args[:4]
         SIM.events.append((member, str(peer), str(reason), '', '', t))
+    elif member == 'BondRefused':
+        _adapter, peer, address, reason = args[:4]
+        SIM.events.append((member, str(peer), str(address), '', str(reason), t))
 
 
 def load(mock, parameters):

@@ -8,13 +8,17 @@
 //   in:  pair MTU           start a first contact (Noise XX)
 //        resume MTU         start a resume with the one peripheral we know
 //        recv HEX           one ATT value the peripheral notified
+//        bond PASSKEY       our bluetoothd's passkey, over the live session (BOND)
 //        garbage MTU        a well-framed message that is not a handshake message
 //        use N              become central number N (its own identity and store
 //                           under DIR/N, created on first use): one process
 //                           plays many devices for the load case
 //        quit
 //   out: frag HEX           one ATT value to write to the peripheral's rx
+//        code SHORT_CODE    a first contact's code (the tool approves at once)
 //        done KIND EPOCH FINGERPRINT SHORT_CODE PEER_ID NOT_AFTER
+//        confirmed          a 1.1 resume's CONFIRM arrived (older seeds wiped)
+//        bond PASSKEY       the peripheral's BOND
 //        id DEVICE_ID       (after use) the identity now in use
 //        fail REASON
 //        error REASON       (a bad command)
@@ -28,6 +32,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -112,20 +117,32 @@ int main(int argc, char** argv) {
     frame::Reassembler rx;
     std::size_t mtu = 23;
 
-    auto send_step = [&](const handshake::Step& step) {
-        for (const auto& m : step.send) {
-            auto frags = frame::fragment(m, mtu);
-            if (!frags) {
-                std::cout << "fail frame " << frame::to_string(frags.error()) << "\n";
-                return;
-            }
-            for (const auto& f : *frags) std::cout << "frag " << to_hex(f) << "\n";
+    auto send_bytes = [&](const Bytes& m) {
+        auto frags = frame::fragment(m, mtu);
+        if (!frags) {
+            std::cout << "fail frame " << frame::to_string(frags.error()) << "\n";
+            return false;
         }
+        for (const auto& f : *frags) std::cout << "frag " << to_hex(f) << "\n";
+        return true;
+    };
+    std::function<void(const handshake::Step&)> send_step = [&](const handshake::Step& step) {
+        for (const auto& m : step.send)
+            if (!send_bytes(m)) return;
         if (step.failure) {
             std::cout << "fail " << step.failure->describe() << "\n";
             ini.reset();
             return;
         }
+        if (step.needs_approval && ini) {
+            // The central's side of the comparison: this tool's user always
+            // says yes (the daemon's side is what the bus tier tests).
+            std::cout << "code " << ini->pending_short_code() << "\n";
+            send_step(ini->approve(true));
+            return;
+        }
+        if (step.bond_passkey) std::cout << "bond " << *step.bond_passkey << "\n";
+        if (step.confirmed) std::cout << "confirmed\n";
         if (step.done && ini) {
             auto s = ini->take_session();
             if (!s) {
@@ -135,7 +152,8 @@ int main(int argc, char** argv) {
             std::cout << "done " << handshake::to_string(s->kind) << " " << s->epoch << " "
                       << to_hex(s->fingerprint) << " " << s->short_code << " " << b64url(s->peer_id)
                       << " " << s->not_after() << "\n";
-            ini.reset();
+            // The engine stays: a 1.1 resume's CONFIRM and the session's
+            // BOND messages still come through it.
         }
     };
 
@@ -186,6 +204,18 @@ int main(int argc, char** argv) {
                 ini = std::make_unique<handshake::Initiator>(cur->identity, peer, cur->book,
                                                              cur->replay, settings, now());
                 send_step(ini->start());
+            }
+        } else if (cmd == "bond") {
+            // Our bluetoothd's passkey, sent over the live session (BOND).
+            if (!ini) {
+                std::cout << "error no session\n";
+            } else {
+                auto sealed = ini->seal_bond(
+                    static_cast<std::uint32_t>(std::strtoul(arg.c_str(), nullptr, 10)));
+                if (!sealed)
+                    std::cout << "fail " << sealed.error().describe() << "\n";
+                else
+                    send_bytes(*sealed);
             }
         } else if (cmd == "recv") {
             auto bytes = from_hex(arg);

@@ -133,7 +133,10 @@ void Agent::defer(sdbus::Result<>&& result, const std::string& device,
             result.returnError(sdbus::Error(kRejected, "not from org.bluez"));
             return;
         }
-        log::info("agent ", what, " device=", device);
+        if (passkey)
+            log::info("agent ", what, " device=", device, " passkey=", *passkey);
+        else
+            log::info("agent ", what, " device=", device);
         auto kept = std::make_shared<sdbus::Result<>>(std::move(result));
         auto answered = std::make_shared<bool>(false);
         std::string name = what;

@@ -59,19 +59,23 @@ class FuzzBook : public PeerBook {
   public:
     explicit FuzzBook(Disk disk, bool fail_writes = false)
         : disk(std::move(disk)), fail_writes(fail_writes) {}
-    std::optional<ratchet::Holdings> holdings(const DeviceId& peer) override {
+    std::optional<handshake::BookEntry> load(const DeviceId& peer) override {
         auto it = disk.find(peer);
         if (it == disk.end()) return std::nullopt;
         std::vector<ratchet::EpochSeed> seeds;
         for (const auto& [e, s] : it->second) seeds.push_back({e, SecretBytes(ByteView(s))});
-        return ratchet::Holdings::from(std::move(seeds));
+        auto held = ratchet::Holdings::from(std::move(seeds));
+        if (!held) return std::nullopt;
+        return handshake::BookEntry{std::move(*held), handshake::Version::V1_1};
     }
-    bool persist(const DeviceId& peer, PeerRole, const ratchet::Holdings& h) override {
+    bool has(const DeviceId& peer) override { return disk.count(peer) != 0; }
+    bool persist(const DeviceId& peer, PeerRole, const ratchet::Holdings& h,
+                 handshake::Version) override {
         if (fail_writes) return false;
         Record rec;
-        for (std::uint32_t e : h.epochs()) {
-            ByteView v = h.find(e)->seed.view();
-            rec.emplace_back(e, Bytes(v.begin(), v.end()));
+        for (const auto& s : h.seeds()) {
+            ByteView v = s.seed.view();
+            rec.emplace_back(s.epoch, Bytes(v.begin(), v.end()));
         }
         disk[peer] = std::move(rec);
         return true;
@@ -182,8 +186,8 @@ Outcome live(FuzzBook& book_a, FuzzBook& book_b, bool resume, bool approve,
         for (int n = duplicate ? 2 : 1; n > 0; --n) {
             if (m.from_a) {
                 if (take(res.receive(m.bytes), false)) take(res.approve(approve), false);
-            } else {
-                take(ini.receive(m.bytes), true);
+            } else if (take(ini.receive(m.bytes), true)) {
+                take(ini.approve(true), true);
             }
         }
     }
@@ -266,7 +270,9 @@ void run_hostile(int mode, std::uint8_t flags, Reader& r) {
         const std::size_t len = r.u16be();
         ByteView msg = r.take(std::min(len, r.remaining()));
         if (initiator) {
-            step_ok(ini->receive(msg));
+            Step s = ini->receive(msg);
+            step_ok(s);
+            if (s.needs_approval) step_ok(ini->approve(true));
         } else {
             Step s = res->receive(msg);
             step_ok(s);

@@ -18,6 +18,8 @@
 #     succeeds; A's stale epoch 1 certificate/key against B's epoch 2 server,
 #     and a client still trusting B's epoch 1 certificate, are refused;
 #  4. LE pairing (`pair`): both agents' RequestConfirmation is answered from
+#     the passkeys the two daemons exchange inside the session (BOND), not
+#     merely because a session exists; originally:
 #     the live blueratchet session; Paired: yes;
 #  5. expiry with OnExpiry=rekey: 90 s after epoch 2 was minted, A's daemon
 #     rekeys over the live link: epoch 3 (kind=resume) on both sides, A's
@@ -188,9 +190,12 @@ btctl_expect "Pairing successful|Failed to pair" 40
 btctl_has "Pairing successful" || fail "pairing failed: $(btctl_match 'Failed to pair')"
 stage pair
 wait_for 10 "Paired: yes for $B" dev_is "$B" Paired
-grep -E "pairing confirmed|agent Request" "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /' || true
-signal paired
-narrate "A: bluetoothctl pair $B  -> Pairing successful: both daemons' agents confirmed the LE pairing because a blueratchet session is live on this connection."
+grep -E "pairing confirmed|agent Request|LE bond" "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /' || true
+passkey=$(grep -oE "agent RequestConfirmation device=[^ ]* passkey=[0-9]+" "$BR_OUT/blueratchetd.log" | tail -n1 | sed 's/.*passkey=//')
+grep -qE "LE bond confirmed device=$(dev_path "$B") .*same passkey" "$BR_OUT/blueratchetd.log" \
+    || fail "A's agent did not confirm from the passkeys compared inside the session"
+signal paired "$passkey"
+narrate "A: bluetoothctl pair $B  -> Pairing successful: each daemon sent the passkey its bluetoothd asked about ($passkey) to the other inside the live blueratchet session, and confirmed because they are equal (a relay between two LE links would get two different passkeys)."
 
 # 5. Expiry, OnExpiry=rekey: a new epoch over the live link.
 narrate "Waiting for epoch 2 to expire (90 s after it was minted; the shortest allowed is 60, 90 leaves room for steps 1 and 3 on a loaded machine): OnExpiry = rekey..."

@@ -41,10 +41,16 @@ br_export "$A" "$BR_OUT/epoch2"
 signal exported2
 
 # 4.
-wait_peer paired 150 >/dev/null
+a_passkey=$(wait_peer paired 150)
 wait_for 10 "Paired: yes for $A on B" dev_is "$A" Paired
-grep -E "pairing confirmed|agent Request" "$BR_OUT/blueratchetd.log" | sed 's/^/    B: /' || true
+grep -E "pairing confirmed|agent Request|LE bond" "$BR_OUT/blueratchetd.log" | sed 's/^/    B: /' || true
 grep -q "pairing confirmed" "$BR_OUT/blueratchetd.log" || fail "B's agent was never asked to confirm"
+grep -qE "LE bond confirmed device=$(dev_path "$A") .*same passkey" "$BR_OUT/blueratchetd.log" \
+    || fail "B's agent did not confirm from the passkeys compared inside the session"
+b_passkey=$(grep -oE "agent RequestConfirmation device=[^ ]* passkey=[0-9]+" "$BR_OUT/blueratchetd.log" | tail -n1 | sed 's/.*passkey=//')
+[ -n "$a_passkey" ] && [ "$a_passkey" = "$b_passkey" ] \
+    || fail "the two bluetoothds asked about different passkeys (A $a_passkey, B $b_passkey) yet the bond went through"
+log "B: both bluetoothds asked about passkey $b_passkey; compared inside the session"
 
 # 5. Expiry (rekey): epoch 3 from A over the live link.  B's epoch 2 ends
 # with Expired (B's timer first: it waits for the central's resume) or

@@ -10,8 +10,10 @@
 #     on both sides, no session on B.  Then A starts blueratchetd (agent off
 #     in bluetoothctl, the daemon becomes the default agent).
 #  1. `pair` without connecting first: both agents get RequestConfirmation
-#     before the blueratchet handshake has run; they defer it and confirm once
-#     the session is minted on that connection (Pairing successful, epoch 1).
+#     before the blueratchet handshake has run; they defer it, and once the
+#     session is minted on that connection each daemon sends its passkey to
+#     the other inside the session and confirms because they are equal
+#     (Pairing successful, epoch 1).
 #  2. B's bluetoothd is killed while connected: both daemons invalidate; B's
 #     daemon registers agent, GATT application and advertisement again with
 #     the new bluetoothd; A reconnects and resumes (epoch 2).
@@ -57,11 +59,12 @@ btctl_expect "Pairing successful|Failed to pair" 60
 btctl_has "Pairing successful" || fail "pairing failed: $(btctl_match 'Failed to pair')"
 stage pair
 wait_for 20 "A's daemon to mint a session with $B (epoch 1)" br_minted "$B" 1
-grep -q "pairing confirmation deferred device=$(dev_path "$B")" "$BR_OUT/blueratchetd.log" \
+grep -q "LE bond deferred device=$(dev_path "$B")" "$BR_OUT/blueratchetd.log" \
     || fail "A's agent answered RequestConfirmation without deferring it"
-grep -q "pairing confirmed device=$(dev_path "$B"): blueratchet session minted" "$BR_OUT/blueratchetd.log" \
-    || fail "A's agent did not confirm from the minted session"
-grep -E "agent Request|pairing conf|session minted" "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /'
+grep -q "LE bond confirmed device=$(dev_path "$B") .*both bluetoothds asked about the same passkey" \
+    "$BR_OUT/blueratchetd.log" \
+    || fail "A's agent did not confirm from the passkeys compared over the minted session"
+grep -E "agent Request|LE bond|pairing conf|session minted" "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /'
 signal paired "$(br_fp_code "$(br_minted "$B" 1)")"
 wait_for 30 "Connected: yes for $B" dev_is "$B" Connected
 

@@ -11,9 +11,9 @@ A=$(wait_peer addr 180)
 wait_peer refused 150 >/dev/null
 wait_for 30 "B's daemon to reject the pairing of $A" \
     grep -q "pairing rejected device=$(dev_path "$A")" "$BR_OUT/blueratchetd.log"
-grep -E "pairing confirmation deferred|pairing rejected|handshake timeout|no session within" "$BR_OUT/blueratchetd.log" \
+grep -E "LE bond deferred|pairing rejected|handshake timeout|no session within" "$BR_OUT/blueratchetd.log" \
     | sed 's/^/    B: /'
-grep -q "pairing confirmation deferred device=$(dev_path "$A")" "$BR_OUT/blueratchetd.log" \
+grep -q "LE bond deferred device=$(dev_path "$A")" "$BR_OUT/blueratchetd.log" \
     || fail "B's agent did not defer A's RequestConfirmation"
 # The deadline armed at the connection fires before the confirmation's own
 # (armed later, at RequestConfirmation): no session, no service.
@@ -31,7 +31,7 @@ wait_for 10 "B's daemon to mint a session with $A (epoch 1)" br_minted "$A" 1
 [ "$(br_fp_code "$(br_minted "$A" 1)")" = "$fp" ] || fail "A and B minted different sessions"
 grep -q "pairing confirmed device=$(dev_path "$A")" "$BR_OUT/blueratchetd.log" \
     || fail "B's agent did not confirm the pairing"
-grep -E "agent Request|pairing conf" "$BR_OUT/blueratchetd.log" | sed 's/^/    B: /'
+grep -E "agent Request|LE bond|pairing conf" "$BR_OUT/blueratchetd.log" | sed 's/^/    B: /'
 wait_for 10 "Paired: yes for $A on B" dev_is "$A" Paired
 
 # 2. Kill bluetoothd while connected.

@@ -12,7 +12,8 @@ BR_DAEMON=${BR_DAEMON:-$BR_BUILD/src/daemon/blueratchetd}
 BR_CTL=${BR_CTL:-$BR_BUILD/src/ctl/blueratchetctl}
 
 # br_daemon_up: the BlueZ stack, the bus policy for org.blueratchet, then
-# blueratchetd (pairing window open, so first contacts are approved).
+# blueratchetd (pairing window open on both hosts, so first contacts are
+# approved on both sides).
 br_daemon_up() {
     stack_up
     br_daemon_start
@@ -46,10 +47,10 @@ br_daemon_start() {
     [ -x "$BR_DAEMON" ] || fail "no daemon at $BR_DAEMON (build it: ninja -C \$BR_BUILD src/daemon/blueratchetd)"
     br_bus_policy
     printf '[Session]\nHandshakeTimeout = 20\n%s\n' "${BR_SESSION_CONF:-}" > /tmp/br-main.conf
-    # Only the peripheral opens a pairing window: the central pairs because
-    # its user connects (README: `bluetoothctl connect` is all it takes).
-    local window=()
-    [ "$BR_HOST" = B ] && window=(--pairing-window 600)
+    # Both sides open a pairing window: since protocol 1.1 a first contact
+    # needs the central's approval too (its user compares the code, as in LE
+    # numeric comparison); the window is the default approval policy.
+    local window=(--pairing-window 600)
     spawn blueratchetd "$BR_DAEMON" --config /tmp/br-main.conf --state-dir /tmp/br-state \
         --debug "${window[@]}"
     wait_for 20 "blueratchetd to register its agent" \
