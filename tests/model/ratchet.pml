@@ -117,6 +117,20 @@
  *                              successor, audit item 1)                  (e)
  *   BROKEN_PRUNE_ON_CERT       A prunes at CERT_B, not on CONFIRM        (a)
  *
+ * Witnesses (spin -DWITNESS_...): each asserts (w) that a scenario never
+ * happens, so each must be refuted: the scenario is reachable, and a run
+ * through it passed every property up to the end of the second clean
+ * connection (so the checks guarded by TRACK_B are not vacuous):
+ *   WITNESS_THIEF_LOCKED_OUT   the thief's connection, with (e)'s
+ *                              precondition, ends with A pruning on the
+ *                              thief's CONFIRM (the design's example
+ *                              [e, p] -> [e, p, t] -> [p, t])
+ *   WITNESS_R2_KEPT            the thief's connection ends with A holding
+ *                              [S, B's seed, the thief's S']
+ *   WITNESS_THREE_SEEDS        the faulty phase ends with A holding 3 seeds
+ *   WITNESS_STRANDED           (the residual) a thief without (e)'s
+ *                              precondition leaves A sharing nothing with B
+ *
  * Not modelled: two concurrent resumes of one pair (each could ADVANCE and
  * COMMIT a different S'; the daemon must not run them at once), reordering
  * (L2CAP is in order), ABORT (it only ends a handshake, as a crash of its
@@ -154,6 +168,11 @@ byte b_hist[MAXE + 1];     /* b_hist[e]: the sid of the seed B held at epoch e, 
 Seed t_kept;               /* what the active thief stole (it never wipes it) */
 byte tconn;                /* the thief's connection: 0 not yet, 1 running, 2 over */
 bool tguard;               /* (e)'s precondition, at the start of the thief's connection */
+
+#if defined(WITNESS_THIEF_LOCKED_OUT) || defined(WITNESS_R2_KEPT) || defined(WITNESS_THREE_SEEDS)
+#define WITNESS
+bool seen;                 /* the witness's scenario happened */
+#endif
 
 /* ---- engine states, for the properties and the trails ---- */
 mtype a_st = Idle;
@@ -593,6 +612,13 @@ init {
             }
             connection(c, T);
             tconn = 2;
+#if defined(WITNESS_THIEF_LOCKED_OUT)
+            seen = (tguard && a_st == Done);
+#elif defined(WITNESS_R2_KEPT)
+            seen = (tguard && a_n == 3 && SAME(a_held[1], r_held[B]));
+#elif defined(WITNESS_STRANDED)
+            assert(SHARED);                                         /* (w) */
+#endif
             assert(!tguard || SHARED)                               /* (e) */
         fi;
         c++
@@ -605,6 +631,9 @@ init {
     :: else
     fi;
 
+#ifdef WITNESS_THREE_SEEDS
+    seen = (a_n == 3);
+#endif
     /* (c): a clean connection from here must complete the resume */
     faulty = false;
     e0 = r_held[B].e;
@@ -628,6 +657,9 @@ init {
     connection(c, B);
     assert(a_st == Done && r_st == Done);                            /* (c) */
     assert(a_n == 1 && SAME(a_held[0], r_held[B]));                  /* (c) */
+#ifdef WITNESS
+    assert(!seen);                                                   /* (w) */
+#endif
 fin:
     skip
 }
