@@ -131,6 +131,11 @@
  *   WITNESS_STRANDED           (the residual) a thief without (e)'s
  *                              precondition leaves A sharing nothing with B
  *
+ * A design alternative, not the design (spin -DALT_KEEP_NEWEST): ADVANCE
+ * keeps the LAST-created seed of H with epoch > epoch(S) instead of the
+ * first.  With it (e) holds as first worded (-DBOUND_AS_WORDED): with one
+ * thief connection, of two successors of S only the newer can be B's.
+ *
  * Not modelled: two concurrent resumes of one pair (each could ADVANCE and
  * COMMIT a different S'; the daemon must not run them at once), reordering
  * (L2CAP is in order), ABORT (it only ends a handshake, as a crash of its
@@ -147,6 +152,9 @@
 #define MAXF 2          /* faults per faulty connection */
 #endif
 #define MAXE (NCONN + 3)  /* highest epoch reachable: 1 + NCONN + 2 clean */
+#if NCONN > 12
+#error "PSK() packs (epoch, sid) into one byte: sid must stay below 16"
+#endif
 
 mtype = { RESUME_1, RESUME_2, CERT_B, CERT_A, CONFIRM };
 mtype = { Idle, SentResume1, AwaitPeerCert, AwaitCommitConfirm, AwaitConfirm,
@@ -253,7 +261,13 @@ inline send_ba(t, x1, x2, x3, x4) {
 
 /* (e) R2, at A's durable writes in the thief's connection: every seed held
  * before the write (before[0 .. bn-1]) with epoch > epoch(S) is still held;
- * only ADVANCE (adv) may replace the second (newer) of two such seeds. */
+ * only ADVANCE (adv) may replace the second (newer) of two such seeds
+ * (ALT_KEEP_NEWEST: the first, older one). */
+#ifdef ALT_KEEP_NEWEST
+#define R2_BOUND (k == 1 && bn == 3 && before[1].e > s.e)
+#else
+#define R2_BOUND (k == 2)
+#endif
 inline r2_check(adv) {
     if
     :: tconn == 1 ->
@@ -262,7 +276,7 @@ inline r2_check(adv) {
         :: i < bn ->
             if
             :: before[i].e > s.e -> k++;
-                assert(A_HOLDS(before[i]) || (adv && k == 2))    /* (e) R2 */
+                assert(A_HOLDS(before[i]) || (adv && R2_BOUND))  /* (e) R2 */
             :: else
             fi;
             i++
@@ -371,7 +385,11 @@ ADVANCE:
                     /* keep: the first (oldest-created) seed held with epoch > epoch(S) */
                     k = 0; i = 0;
                     do
+#ifdef ALT_KEEP_NEWEST
+                    :: i < bn && before[i].e > s.e -> k = i + 1; i++    /* the last one */
+#else
                     :: i < bn && before[i].e > s.e -> k = i + 1; break
+#endif
                     :: i < bn && before[i].e <= s.e -> i++
                     :: else -> break
                     od;
