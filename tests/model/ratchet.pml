@@ -382,7 +382,8 @@ ADVANCE:
                 :: atomic { FAULT -> faults++; a_st = Failed; printf("  A ADVANCE write FAILS\n") }
                 :: d_step {
                     snapshot();
-                    /* keep: the first (oldest-created) seed held with epoch > epoch(S) */
+                    /* keep: the first (oldest-created) seed held with epoch > epoch(S)
+                     * (ALT_KEEP_NEWEST: the last-created one); k = its index + 1 */
                     k = 0; i = 0;
                     do
 #ifdef ALT_KEEP_NEWEST
