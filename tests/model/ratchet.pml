@@ -8,7 +8,7 @@
  *   transitions  OFFER, CHOOSE, ADVANCE, COMMIT, PRUNE (src/core/ratchet/holdings.hpp)
  *   states       Initiator: Idle, SentResume1, AwaitPeerCert,
  *                           AwaitCommitConfirm, Done, Failed
- *                Responder: Idle, AwaitConfirm, Done, Failed
+ *                Responder: Idle, AwaitResumeCert, Done, Failed
  *                (src/core/handshake/engine.hpp; Crashed is the model's own:
  *                the process was killed, its volatile state is gone)
  *   messages     RESUME_1 (the distinct epochs A holds), RESUME_2 (no clear
@@ -20,8 +20,8 @@
  *   B  CHOOSE   its one seed, if its epoch was offered (else NoCommonEpoch);
  *               no durable change
  *   A  ADVANCE  valid CERT_B, durable before CERT_A:
- *               H := [S] ++ keep ++ [S'], keep = the first (oldest-created)
- *               seed of H with epoch > epoch(S), if any
+ *               H := [S] ++ keep ++ [S'], keep = the last-created seed of
+ *               H with epoch > epoch(S), if any
  *   B  COMMIT   valid CERT_A, durable before CONFIRM: H_B := [S']
  *   A  PRUNE    valid CONFIRM, durable: H := the seeds of H with epoch > epoch(S)
  *
@@ -97,13 +97,13 @@
  *       seed A held before the write with epoch > epoch(S) is still held,
  *       except that when A held two such seeds ADVANCE may replace the newer
  *       one (the documented bound).  And: if at its start A held a seed
- *       shared with B that is newer than every seed the thief holds AND is
- *       the oldest-created of A's seeds newer than the thief's (so the
- *       bound does not apply to it), A still shares a seed with B after the
- *       thief's connection ((a) at every write in it), and the following
- *       clean connection locks the thief out ((d)).  Compiled with
- *       -DBOUND_AS_WORDED the precondition drops the "oldest-created" clause
- *       (the property as first worded): refuted, see run-spin.
+ *       shared with B that is newer than every seed the thief holds, A
+ *       still shares a seed with B after the thief's connection ((a) at
+ *       every write in it), and the following clean connection locks the
+ *       thief out ((d)).  With one thief connection, of two successors of S
+ *       only the newer can be B's (the older one's chooser never committed
+ *       it, or B would have chosen it), which is why ADVANCE keeps the
+ *       last-created one.
  *
  * Deliberately broken variants (spin -DBROKEN_...), each must be refuted:
  *   BROKEN_EARLY_WIPE          ADVANCE keeps only S'                     (a)
@@ -116,6 +116,10 @@
  *   BROKEN_REPLACE_NEWER       ADVANCE := [S, S'] (1.0: drops a newer
  *                              successor, audit item 1)                  (e)
  *   BROKEN_PRUNE_ON_CERT       A prunes at CERT_B, not on CONFIRM        (a)
+ *   BROKEN_KEEP_OLDEST         ADVANCE keeps the FIRST-created seed newer
+ *                              than S (an earlier draft of 1.1): a thief
+ *                              answering after two faulty resumes
+ *                              replaces the seed B committed             (e)
  *
  * Witnesses (spin -DWITNESS_...): each asserts (w) that a scenario never
  * happens, so each must be refuted: the scenario is reachable, and a run
@@ -130,11 +134,6 @@
  *   WITNESS_THREE_SEEDS        the faulty phase ends with A holding 3 seeds
  *   WITNESS_STRANDED           (the residual) a thief without (e)'s
  *                              precondition leaves A sharing nothing with B
- *
- * A design alternative, not the design (spin -DALT_KEEP_NEWEST): ADVANCE
- * keeps the LAST-created seed of H with epoch > epoch(S) instead of the
- * first.  With it (e) holds as first worded (-DBOUND_AS_WORDED): with one
- * thief connection, of two successors of S only the newer can be B's.
  *
  * Not modelled: two concurrent resumes of one pair (each could ADVANCE and
  * COMMIT a different S'; the daemon must not run them at once), reordering
@@ -157,7 +156,7 @@
 #endif
 
 mtype = { RESUME_1, RESUME_2, CERT_B, CERT_A, CONFIRM };
-mtype = { Idle, SentResume1, AwaitPeerCert, AwaitCommitConfirm, AwaitConfirm,
+mtype = { Idle, SentResume1, AwaitPeerCert, AwaitCommitConfirm, AwaitResumeCert,
           Done, Failed, Crashed };
 
 typedef Seed { byte e; byte sid };
@@ -261,9 +260,9 @@ inline send_ba(t, x1, x2, x3, x4) {
 
 /* (e) R2, at A's durable writes in the thief's connection: every seed held
  * before the write (before[0 .. bn-1]) with epoch > epoch(S) is still held;
- * only ADVANCE (adv) may replace the second (newer) of two such seeds
- * (ALT_KEEP_NEWEST: the first, older one). */
-#ifdef ALT_KEEP_NEWEST
+ * only ADVANCE (adv) may replace the first (older) of two such seeds
+ * (BROKEN_KEEP_OLDEST: the second, newer one). */
+#ifndef BROKEN_KEEP_OLDEST
 #define R2_BOUND (k == 1 && bn == 3 && before[1].e > s.e)
 #else
 #define R2_BOUND (k == 2)
@@ -382,11 +381,11 @@ ADVANCE:
                 :: atomic { FAULT -> faults++; a_st = Failed; printf("  A ADVANCE write FAILS\n") }
                 :: d_step {
                     snapshot();
-                    /* keep: the first (oldest-created) seed held with epoch > epoch(S)
-                     * (ALT_KEEP_NEWEST: the last-created one); k = its index + 1 */
+                    /* keep: the last-created seed held with epoch > epoch(S)
+                     * (BROKEN_KEEP_OLDEST: the first one); k = its index + 1 */
                     k = 0; i = 0;
                     do
-#ifdef ALT_KEEP_NEWEST
+#ifndef BROKEN_KEEP_OLDEST
                     :: i < bn && before[i].e > s.e -> k = i + 1; i++    /* the last one */
 #else
                     :: i < bn && before[i].e > s.e -> k = i + 1; break
@@ -522,11 +521,11 @@ CHOOSE:
                     fi;
                     if
                     :: r_st == Crashed -> skip
-                    :: else -> send_ba(CERT_B, hid, c, 0, 0); r_st = AwaitConfirm
+                    :: else -> send_ba(CERT_B, hid, c, 0, 0); r_st = AwaitResumeCert
                     fi
                 fi
             fi
-        :: t == CERT_A && r_st == AwaitConfirm ->
+        :: t == CERT_A && r_st == AwaitResumeCert ->
             if
             :: h1 != hid || h2 != c -> r_st = Failed        /* other transport keys */
             :: else ->
@@ -614,18 +613,14 @@ init {
                 printf("  the thief copied B's holdings when they were (%d,%d)\n", t_kept.e, t_kept.sid)
             }
             d_step {   /* (e)'s precondition */
-                i = 0;   /* the oldest-created seed of A newer than the thief's */
+                i = 0;   /* A's seeds newer than the thief's start at i */
                 do
                 :: i < a_n && a_held[i].e <= r_held[T].e -> i++
                 :: else -> break
                 od;
-#ifdef BOUND_AS_WORDED
                 tguard = ((i < a_n && SAME(a_held[i], r_held[B]))
                        || (i + 1 < a_n && SAME(a_held[i + 1], r_held[B]))
                        || (i + 2 < a_n && SAME(a_held[i + 2], r_held[B])));
-#else
-                tguard = (i < a_n && SAME(a_held[i], r_held[B]));
-#endif
                 i = 0; tconn = 1;
                 printf("  the thief's connection; (e)'s precondition: %d\n", tguard)
             }

@@ -90,6 +90,14 @@ struct Step {
     std::optional<Failure> failure;             // the handshake is over; drop the link
 };
 
+// Fixed randomness, for the published test vectors only (docs/PROTOCOL.md
+// appendix A, tests/unit/handshake/vectors_test.cpp): the ephemeral key and
+// the pairing nonce an engine would otherwise draw.  Never set in a product.
+struct FixedEntropy {
+    ByteArray<32> ephemeral_secret{};  // X25519 secret of the handshake's ephemeral
+    PairNonce nonce{};                 // nonce_A (initiator) or nonce_B (responder)
+};
+
 struct Settings {
     std::uint32_t validity_seconds = 3600;
     // Two devices never read the same clock: certificates are minted with
@@ -135,6 +143,8 @@ class Initiator {
     // Before start(): resume in protocol 1.0 (a peer that refused 1.1 and
     // never spoke it).  Refused at start() for a pair stored as 1.1.
     void resume_in_1_0() { resume_version_ = Version::V1_0; }
+    // Test vectors only: the randomness this handshake uses.
+    void use_fixed_entropy(const FixedEntropy& e);
 
     Step start();
     Step receive(ByteView message);
@@ -197,6 +207,8 @@ class Initiator {
     Hash commitment_b_{};    // pairing: the responder's, from PAIR_2
     std::string pair_code_;  // pairing: known once REVEAL opened the commitment
     std::optional<Session> session_;
+    std::optional<X25519KeyPair> fixed_ephemeral_;  // test vectors only
+    std::optional<PairNonce> fixed_nonce_;
 };
 
 class Responder {
@@ -207,13 +219,16 @@ class Responder {
         AwaitInitiatorCert,
         AwaitingApproval,  // pairing: REVEAL sent, our verdict pending (ACCEPT may come first)
         AwaitAccept,       // pairing: we approved, the initiator's ACCEPT pending
-        AwaitConfirm,
+        AwaitResumeCert,   // resume: RESUME_2 and CERT_B sent, the initiator's CERT_A pending
         Done,
         Failed
     };
 
     Responder(const Ed25519KeyPair& identity, PeerBook& book, cert::ReplayCache& replay,
               Settings settings, std::uint32_t now_unix);
+
+    // Test vectors only: the randomness this handshake uses.
+    void use_fixed_entropy(const FixedEntropy& e);
 
     Step receive(ByteView message);
     // Only in AwaitingApproval: the approval policy's verdict on a first contact.
@@ -267,6 +282,8 @@ class Responder {
     std::string pair_code_;               // pairing: computed when REVEAL goes out
     bool peer_accepted_ = false;          // pairing: the initiator's ACCEPT arrived
     std::optional<Session> session_;
+    std::optional<X25519KeyPair> fixed_ephemeral_;  // test vectors only
+    std::optional<PairNonce> fixed_nonce_;
 };
 
 // The fingerprint sent with a certificate: binds it to this handshake and to

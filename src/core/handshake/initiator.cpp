@@ -24,6 +24,11 @@ Initiator::Initiator(const Ed25519KeyPair& identity, std::optional<DeviceId> pee
       now_(now_unix),
       static_(noise_static_of(identity)) {}
 
+void Initiator::use_fixed_entropy(const FixedEntropy& e) {
+    fixed_ephemeral_.emplace(X25519KeyPair::from_secret(e.ephemeral_secret));
+    fixed_nonce_ = e.nonce;
+}
+
 Step Initiator::fail(Error e, std::optional<AbortReason> tell_peer) {
     return fail(Failure::of(e), tell_peer);
 }
@@ -67,7 +72,7 @@ Step Initiator::start_resume() {
                       as_bytes(v11 ? kResumePrologue : kResumePrologueV10),
                       &static_,
                       *peer_x,
-                      nullptr};
+                      fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
     hs_.emplace(cfg);
     // OFFER: the distinct epochs held (1 or 2); nothing changes here.
     ResumeOffer offer{identity_.public_key(), held_->epochs()};
@@ -84,8 +89,12 @@ Step Initiator::start_pair() {
     kind_ = Kind::Pair;
     version_ = Version::V1_1;
     held_.reset();
-    noise::Config cfg{noise::Pattern::XX, noise::Role::Initiator, as_bytes(kPairPrologue),
-                      &static_,           std::nullopt,           nullptr};
+    noise::Config cfg{noise::Pattern::XX,
+                      noise::Role::Initiator,
+                      as_bytes(kPairPrologue),
+                      &static_,
+                      std::nullopt,
+                      fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
     hs_.emplace(cfg);
     // The minor version rides in PAIR_1's payload: a 1.0 responder refuses a
     // non-empty payload, a 1.1 responder an empty one, both before any DH.
@@ -151,7 +160,10 @@ Step Initiator::on_pair2(const Message& m) {
     std::copy(parts->value.begin(), parts->value.end(), commitment_b_.begin());
 
     // Our nonce goes out only now, after B is bound to its own (section 4.1).
-    random_bytes(nonce_a_);
+    if (fixed_nonce_)
+        nonce_a_ = *fixed_nonce_;
+    else
+        random_bytes(nonce_a_);
     Bytes pair3_payload(identity_.public_key().begin(), identity_.public_key().end());
     append(pair3_payload, nonce_a_);
     auto pair3 = hs_->write_message(pair3_payload);
@@ -257,7 +269,7 @@ Step Initiator::on_peer_cert(const Message& m) {
         held.wipe();
         return finish_session(std::move(step), *peer);
     }
-    // ADVANCE: keep the chosen seed (B may not get CERT_A) and the oldest
+    // ADVANCE: keep the chosen seed (B may not get CERT_A) and the newest
     // seed newer than it (B may hold it: its CONFIRM may have been lost).
     if (!held_->advance(chosen_, std::move(*new_seed_))) return fail(Error::EpochNotOffered);
     new_seed_.reset();

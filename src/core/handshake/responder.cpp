@@ -4,7 +4,7 @@
 //            -CERT_A/send REVEAL-> AwaitingApproval
 //            -approve (ACCEPT already in)/persist {1}, send CERT_B-> Done
 //            -approve-> AwaitAccept -ACCEPT/persist {1}, send CERT_B-> Done
-//   resume   Idle -RESUME_1/CHOOSE, send RESUME_2, CERT_B-> AwaitConfirm
+//   resume   Idle -RESUME_1/CHOOSE, send RESUME_2, CERT_B-> AwaitResumeCert
 //            -CERT_A/COMMIT, send CONFIRM-> Done      (1.0: no CONFIRM)
 //   Done     -BOND-> Done
 // Nothing is written before COMMIT (resume) or before both sides approved
@@ -25,6 +25,11 @@ Responder::Responder(const Ed25519KeyPair& identity, PeerBook& book, cert::Repla
       settings_(settings),
       now_(now_unix),
       static_(noise_static_of(identity)) {}
+
+void Responder::use_fixed_entropy(const FixedEntropy& e) {
+    fixed_ephemeral_.emplace(X25519KeyPair::from_secret(e.ephemeral_secret));
+    fixed_nonce_ = e.nonce;
+}
 
 Step Responder::fail(Error e, std::optional<AbortReason> tell_peer) {
     return fail(Failure::of(e), tell_peer);
@@ -60,7 +65,7 @@ Step Responder::receive(ByteView wire) {
             if (m->type == MessageType::Pair3) return on_pair3(*m);
             break;
         case State::AwaitInitiatorCert:
-        case State::AwaitConfirm:
+        case State::AwaitResumeCert:
             if (m->type == MessageType::Cert) return on_initiator_cert(*m);
             break;
         case State::AwaitingApproval:
@@ -79,8 +84,12 @@ Step Responder::receive(ByteView wire) {
 Step Responder::on_pair1(const Message& m) {
     kind_ = Kind::Pair;
     version_ = Version::V1_1;
-    noise::Config cfg{noise::Pattern::XX, noise::Role::Responder, as_bytes(kPairPrologue),
-                      &static_,           std::nullopt,           nullptr};
+    noise::Config cfg{noise::Pattern::XX,
+                      noise::Role::Responder,
+                      as_bytes(kPairPrologue),
+                      &static_,
+                      std::nullopt,
+                      fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
     hs_.emplace(cfg);
     auto payload = hs_->read_message(m.body);
     if (!payload) return fail(Failure::noise(payload.error()), AbortReason::ProtocolError);
@@ -92,7 +101,10 @@ Step Responder::on_pair1(const Message& m) {
         return fail(Error::UnsupportedVersion, AbortReason::ProtocolError);
     // Commit to our nonce before A picks its own; it is revealed after PAIR_3.
     nonce_b_.emplace(kPairNonceLen);
-    random_bytes(nonce_b_->span());
+    if (fixed_nonce_)
+        std::copy(fixed_nonce_->begin(), fixed_nonce_->end(), nonce_b_->data());
+    else
+        random_bytes(nonce_b_->span());
     Bytes pair2_payload(identity_.public_key().begin(), identity_.public_key().end());
     append(pair2_payload, pair_commitment(nonce_b_->view()));
     auto out = hs_->write_message(pair2_payload);
@@ -138,7 +150,7 @@ Step Responder::on_resume1(const Message& m) {
                       as_bytes(v11 ? kResumePrologue : kResumePrologueV10),
                       &static_,
                       std::nullopt,
-                      nullptr};
+                      fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
     hs_.emplace(cfg);
     auto payload = hs_->read_message(m.body);
     if (!payload) return fail(Failure::noise(payload.error()), AbortReason::ProtocolError);
@@ -194,7 +206,7 @@ Step Responder::on_resume1(const Message& m) {
     step.send.push_back(encode(v11 ? Message{MessageType::Resume2, 0, std::move(*out)}
                                    : Message{MessageType::Resume2V10, *chosen, std::move(*out)}));
     step.send.push_back(std::move(*cert_msg));
-    state_ = State::AwaitConfirm;
+    state_ = State::AwaitResumeCert;
     return step;
 }
 

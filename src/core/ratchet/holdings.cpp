@@ -51,9 +51,11 @@ bool Holdings::advance(std::size_t chosen, SecretBytes next) {
     const std::uint32_t e = seeds_[chosen].epoch;
     std::vector<EpochSeed> kept;
     kept.push_back(std::move(seeds_[chosen]));
-    // The oldest seed newer than the chosen one: the responder may hold it
-    // (it committed it and its CONFIRM was lost), whoever answered now.
-    for (std::size_t i = 0; i < seeds_.size(); ++i) {
+    // The newest seed newer than the chosen one: the responder may hold it
+    // (it committed it and its CONFIRM was lost), whoever answered now.  Of
+    // two such seeds only the newer can be the responder's: the older one's
+    // chooser never committed it, or it would have chosen it next time.
+    for (std::size_t i = seeds_.size(); i-- > 0;) {
         if (i != chosen && seeds_[i].epoch > e) {
             kept.push_back(std::move(seeds_[i]));
             break;

@@ -16,7 +16,7 @@
 // The transitions, named as in the model (S: the seed the resume used):
 //   initiator:  OFFER    send the distinct epochs held (holdings unchanged)
 //               ADVANCE  on a valid RESUME_2 + CERT_B made with S:
-//                        holdings := [S, the oldest seed newer than S (if
+//                        holdings := [S, the newest seed newer than S (if
 //                        any), S' = next(S)]   (durable before CERT_A)
 //               PRUNE    on the responder's CONFIRM of S':
 //                        holdings := the seeds newer than S  (durable)
@@ -75,7 +75,7 @@ class Holdings {
     std::optional<std::uint32_t> choose(std::span<const std::uint32_t> offered) const;
 
     // ADVANCE (initiator): the resume used seeds()[chosen] and produced
-    // `next` for its epoch + 1.  Holdings become [chosen, the oldest seed
+    // `next` for its epoch + 1.  Holdings become [chosen, the newest seed
     // newer than it if any, next]; everything else is wiped.  Returns false
     // (and changes nothing) for an index out of range.
     bool advance(std::size_t chosen, SecretBytes next);

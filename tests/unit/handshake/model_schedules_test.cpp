@@ -19,9 +19,9 @@
 //               confirmed, and a second one leaves A holding exactly B's seed
 //   and the engines move only along the model's transitions
 //   (Initiator Idle -> SentResume1 -> AwaitPeerCert -> AwaitCommitConfirm ->
-//   Done, Responder Idle -> AwaitConfirm -> Done, any -> Failed), writing
+//   Done, Responder Idle -> AwaitResumeCert -> Done, any -> Failed), writing
 //   durable state only at ADVANCE (AwaitPeerCert -> AwaitCommitConfirm),
-//   PRUNE (AwaitCommitConfirm -> Done) and COMMIT (AwaitConfirm -> Done).
+//   PRUNE (AwaitCommitConfirm -> Done) and COMMIT (AwaitResumeCert -> Done).
 //
 // Exhaustive over all (kSingle)^kConnections schedules, walked the way SPIN
 // walks its state space: what a connection does depends only on the two
@@ -127,8 +127,8 @@ bool initiator_move_ok(Initiator::State from, Initiator::State to) {
 }
 bool responder_move_ok(Responder::State from, Responder::State to) {
     using S = Responder::State;
-    if (from == S::Idle) return to == S::AwaitConfirm || to == S::Failed;
-    if (from == S::AwaitConfirm) return to == S::Done || to == S::Failed;
+    if (from == S::Idle) return to == S::AwaitResumeCert || to == S::Failed;
+    if (from == S::AwaitResumeCert) return to == S::Done || to == S::Failed;
     return false;
 }
 bool finished(Initiator::State s) {
@@ -187,7 +187,7 @@ Result run_connection(Device& a, Device& b, const World& w, const Schedule& sche
         if (!responder_move_ok(before, after))
             r.violations.push_back("responder moved outside the model");
         const bool commit =
-            before == Responder::State::AwaitConfirm && after == Responder::State::Done;
+            before == Responder::State::AwaitResumeCert && after == Responder::State::Done;
         if (b.book.writes != writes && !commit)
             r.violations.push_back("responder wrote outside COMMIT");
         emit(std::move(step), false);
