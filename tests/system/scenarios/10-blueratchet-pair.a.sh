@@ -40,7 +40,7 @@ btctl "agent off"
 btctl_expect "Agent unregistered" 10
 wait_peer advertising 120 >/dev/null
 narrate "Host B (peripheral, $B) runs blueratchetd: its pairing window is open (--pairing-window 600) and it advertises the blueratchet GATT service."
-narrate "Host A (central, $BR_ADDR) runs blueratchetd too, as BlueZ's default agent. Both run with [Session] Validity = 90, OnExpiry = rekey."
+narrate "Host A (central, $BR_ADDR) runs blueratchetd too, as BlueZ's default agent, its pairing window open as well: since protocol 1.1 both sides approve a first contact. Both run with [Session] Validity = 90, OnExpiry = rekey."
 
 stage_mark
 scan_for "$B" 30
