@@ -290,8 +290,8 @@ void DaemonCore::request_approval(LinkSession& l, const std::string& code) {
                           " (", why, ")");
             } else {
                 log::warning("first contact refused adapter=", c.adapter, " peer=", c.peer_id,
-                             " address=", c.address, " short_code=", c.short_code,
-                             " role=", c.role, " (", why, ")");
+                             " address=", c.address, " short_code=", c.short_code, " role=", c.role,
+                             " (", why, ")");
             }
             link.approval_verdict(approved);
         });
@@ -689,10 +689,10 @@ void DaemonCore::confirm_pairing(const std::string& device_path,
         if (it == confirms_.end()) return;
         it->second.timer = 0;
         const bool had_session = it->second.sent;
-        log::warning("LE bond rejected device=", device_path,
-                     had_session ? ": the peer sent no passkey within "
-                                 : ": no blueratchet session within ",
-                     secs, " s; disconnecting");
+        log::warning(
+            "LE bond rejected device=", device_path,
+            had_session ? ": the peer sent no passkey within " : ": no blueratchet session within ",
+            secs, " s; disconnecting");
         report_bond_refused(device_path, had_session ? "the peer never sent its passkey"
                                                      : "no blueratchet session in time");
         answer_confirmations(device_path, false);
@@ -754,11 +754,11 @@ bool DaemonCore::try_bond(const std::string& device_path) {
         answer_confirmations(device_path, true);
     } else {
         log::warning("LE bond refused device=", device_path, " peer=", live->view.peer_id,
-                     ": passkeys differ (ours ", pc->second.passkey, ", the peer's ",
-                     peer_passkey, "): someone is between the two LE links");
+                     ": passkeys differ (ours ", pc->second.passkey, ", the peer's ", peer_passkey,
+                     "): someone is between the two LE links");
         report_bond_refused(device_path, "passkeys differ: ours " +
-                                             std::to_string(pc->second.passkey) +
-                                             ", the peer's " + std::to_string(peer_passkey));
+                                             std::to_string(pc->second.passkey) + ", the peer's " +
+                                             std::to_string(peer_passkey));
         answer_confirmations(device_path, false);
     }
     return true;

@@ -91,8 +91,8 @@ void LinkSession::approval_verdict(bool approved) {
 bool LinkSession::send_bond(std::uint32_t passkey) {
     if (failed_) return false;
     if (role_ == Role::Initiator ? !initiator_ : !responder_) return false;
-    auto sealed = role_ == Role::Initiator ? initiator_->seal_bond(passkey)
-                                           : responder_->seal_bond(passkey);
+    auto sealed =
+        role_ == Role::Initiator ? initiator_->seal_bond(passkey) : responder_->seal_bond(passkey);
     return sealed && send_message(*sealed);
 }
 
