@@ -22,9 +22,9 @@ Responder::Responder(const Ed25519KeyPair& identity, PeerBook& book, cert::Repla
     : identity_(identity),
       book_(book),
       replay_(replay),
-      settings_(settings),
+      static_(noise_static_of(identity)),
       now_(now_unix),
-      static_(noise_static_of(identity)) {}
+      settings_(settings) {}
 
 void Responder::use_fixed_entropy(const FixedEntropy& e) {
     fixed_ephemeral_.emplace(X25519KeyPair::from_secret(e.ephemeral_secret));
@@ -45,7 +45,7 @@ Step Responder::fail(Failure f, std::optional<AbortReason> tell_peer) {
     channel_.reset();
     Step s;
     if (tell_peer) s.send.push_back(encode_abort(*tell_peer));
-    s.failure = std::move(f);
+    s.failure = f;
     return s;
 }
 
