@@ -6,10 +6,13 @@
 // Logs go to stderr with journald priority prefixes.  docs/DAEMON.md.
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -36,10 +39,24 @@ void usage(std::ostream& os) {
           "  --pairing-window SECONDS open every adapter's pairing window at start\n";
 }
 
+// The daemon holds identity keys, seeds and session keys: no core dump and
+// no ptrace by anyone without CAP_SYS_PTRACE (issue #10, item 5: an exported
+// private key was found in a core dump).  Not dumpable also makes
+// /proc/<pid>/* root's.  RLIMIT_CORE = 0 as well, for a daemon started
+// outside the unit (which sets LimitCORE=0).
+void no_core_dumps() {
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        std::cerr << "blueratchetd: prctl(PR_SET_DUMPABLE, 0): " << std::strerror(errno) << "\n";
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_CORE, &none) != 0)
+        std::cerr << "blueratchetd: setrlimit(RLIMIT_CORE, 0): " << std::strerror(errno) << "\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace br::daemon;
+    no_core_dumps();
     std::string config_path = "/etc/blueratchet/main.conf";
     std::string state_dir;
     std::string plugin_dir;

@@ -473,10 +473,8 @@ void DaemonCore::on_session(LinkSession& l, handshake::Session s) {
         const auto& ss = *e.session;
         if (auto pem = cert::certificate_pem(ss.own)) f.cert_pem = std::move(*pem);
         f.peer_cert_pem = cert::pem_encode("CERTIFICATE", cert::x509_from_compact(ss.peer));
-        if (auto key = cert::private_key_pem(ss.own)) {
-            f.key_pem = *key;
-            sodium_memzero(key->data(), key->size());
-        }
+        if (auto key = cert::private_key_pem_secret(ss.own))
+            f.key_pem.assign(reinterpret_cast<const char*>(key->data()), key->size());
         plugins_->session_minted(std::move(f));  // wipes the key once the plugins had it
     }
     answer_confirmations(l.device_path(), true);
@@ -830,26 +828,23 @@ ApiResult<bool> DaemonCore::invalidate_session(const std::string& adapter_name,
     return ApiResult<bool>::ok(true);
 }
 
-ApiResult<std::vector<std::uint8_t>> DaemonCore::export_session(const std::string& adapter_name,
-                                                                const std::string& peer_id,
-                                                                ExportWhat what,
-                                                                ExportFormat format) {
-    using R = ApiResult<std::vector<std::uint8_t>>;
+ApiResult<ExportBytes> DaemonCore::export_session(const std::string& adapter_name,
+                                                  const std::string& peer_id, ExportWhat what,
+                                                  ExportFormat format) {
+    using R = ApiResult<ExportBytes>;
     auto* e = session_for(adapter_name, peer_id);
     if (!e || !e->session) return R::fail(ApiError::NotFound, "no session with " + peer_id);
     if (e->session->invalidated())
         return R::fail(ApiError::NotFound,
                        "the session with " + peer_id + " was invalidated (" + e->view.reason + ")");
     const auto& s = *e->session;
-    auto to_vec = [](const std::string& str) {
-        return std::vector<std::uint8_t>(str.begin(), str.end());
-    };
+    auto to_vec = [](const auto& v) { return ExportBytes(v.begin(), v.end()); };
     switch (what) {
         case ExportWhat::Certificate: {
             if (format == ExportFormat::Der) {
                 auto der = s.own.x509_der();
                 if (!der) return R::fail(ApiError::Failed, "cannot encode the certificate");
-                return R::ok(std::move(*der));
+                return R::ok(to_vec(*der));
             }
             auto pem = cert::certificate_pem(s.own);
             if (!pem) return R::fail(ApiError::Failed, "cannot encode the certificate");
@@ -857,18 +852,18 @@ ApiResult<std::vector<std::uint8_t>> DaemonCore::export_session(const std::strin
         }
         case ExportWhat::PeerCertificate: {
             Bytes der = cert::x509_from_compact(s.peer);
-            if (format == ExportFormat::Der) return R::ok(std::move(der));
+            if (format == ExportFormat::Der) return R::ok(to_vec(der));
             return R::ok(to_vec(cert::pem_encode("CERTIFICATE", der)));
         }
         case ExportWhat::PrivateKey: {
             if (format != ExportFormat::Pem)
                 return R::fail(ApiError::InvalidArgument,
                                "the private key is exported as PEM only");
-            auto pem = cert::private_key_pem(s.own);
+            // Built in guarded memory; the one heap copy is an ExportBytes,
+            // wiped when the API has put it in the reply (api.cpp).
+            auto pem = cert::private_key_pem_secret(s.own);
             if (!pem) return R::fail(ApiError::Failed, "the session key is gone");
-            std::vector<std::uint8_t> out(pem->begin(), pem->end());
-            sodium_memzero(pem->data(), pem->size());
-            return R::ok(std::move(out));
+            return R::ok(ExportBytes(pem->data(), pem->data() + pem->size()));
         }
     }
     return R::fail(ApiError::InvalidArgument, "unknown export");
