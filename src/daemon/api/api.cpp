@@ -14,6 +14,7 @@
 
 #include "daemon/api/errors.hpp"
 #include "daemon/api/ids.hpp"
+#include "daemon/shown.hpp"
 #include "org.blueratchet.Adapter1_adaptor.h"
 #include "org.blueratchet.Manager1_adaptor.h"
 #include "org.blueratchet.Peer1_adaptor.h"
@@ -132,16 +133,16 @@ std::string check_adapter(const std::string& adapter) {
                   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                          (c >= '0' && c <= '9') || c == '_';
               });
-    if (!ok) throw sdbus::Error(errors::kInvalidArgument, "bad adapter name \"" + adapter + "\"");
+    if (!ok) throw sdbus::Error(errors::kInvalidArgument, "bad adapter name " + shown(adapter));
     return adapter;
 }
 
 std::string check_peer(const std::string& peer_id) {
     auto id = ids::canonical_id(peer_id);
     if (!id) {
-        throw sdbus::Error(
-            errors::kInvalidArgument,
-            "bad peer id \"" + peer_id + "\": expected 43 base64url characters or 64 hex digits");
+        throw sdbus::Error(errors::kInvalidArgument,
+                           "bad peer id " + shown(peer_id) +
+                               ": expected 43 base64url characters or 64 hex digits");
     }
     return *id;
 }
@@ -416,7 +417,7 @@ class SessionObject final
             else
                 throw sdbus::Error(
                     errors::kInvalidArgument,
-                    "what must be certificate, peer-certificate or key, not \"" + what + "\"");
+                    "what must be certificate, peer-certificate or key, not " + shown(what));
             ExportFormat f;
             if (format == "pem")
                 f = ExportFormat::Pem;
@@ -424,7 +425,7 @@ class SessionObject final
                 f = ExportFormat::Der;
             else
                 throw sdbus::Error(errors::kInvalidArgument,
-                                   "format must be pem or der, not \"" + format + "\"");
+                                   "format must be pem or der, not " + shown(format));
 
             const auto* msg = getObject().getCurrentlyProcessedMessage();
             if (!msg) throw sdbus::Error(errors::kFailed, "Export: no message being processed");

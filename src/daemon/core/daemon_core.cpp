@@ -8,6 +8,7 @@
 #include "core/cert/x509_pem.hpp"
 #include "core/store/state.hpp"
 #include "daemon/log.hpp"
+#include "daemon/shown.hpp"
 
 namespace br::daemon {
 
@@ -572,7 +573,7 @@ void DaemonCore::link_lost(const std::string& device_path, const std::string& wh
     }
     answer_confirmations(device_path, false);
     if (auto l = link_by_device_.find(device_path); l != link_by_device_.end()) {
-        log::debug("link lost device=", device_path, " (", why, ")");
+        log::debug("link lost device=", cut(device_path), " (", why, ")");
         drop_link(l->second, why, false);
     }
 }
@@ -646,8 +647,9 @@ void DaemonCore::confirm_pairing(const std::string& device_path, std::function<v
         if (e.device_path != device_path || !e.session || e.session->invalidated()) continue;
         auto l = link_by_device_.find(device_path);
         if (l != link_by_device_.end() && l->second == e.link) {
-            log::info("pairing confirmed device=", device_path, ": session epoch=", e.view.epoch,
-                      " short_code=", e.view.short_code, " is live on this connection");
+            log::info("pairing confirmed device=", cut(device_path),
+                      ": session epoch=", e.view.epoch, " short_code=", e.view.short_code,
+                      " is live on this connection");
             reply(true);
             return;
         }
@@ -659,7 +661,7 @@ void DaemonCore::confirm_pairing(const std::string& device_path, std::function<v
         r(false);
     }
     auto secs = config_.handshake_timeout_seconds;
-    log::info("pairing confirmation deferred device=", device_path, ": waiting up to ", secs,
+    log::info("pairing confirmation deferred device=", cut(device_path), ": waiting up to ", secs,
               " s for the blueratchet handshake");
     PendingConfirm pc;
     pc.reply = std::move(reply);
@@ -667,8 +669,8 @@ void DaemonCore::confirm_pairing(const std::string& device_path, std::function<v
         auto it = confirms_.find(device_path);
         if (it == confirms_.end()) return;
         it->second.timer = 0;
-        log::warning("pairing rejected device=", device_path, ": no blueratchet session within ",
-                     secs, " s; disconnecting");
+        log::warning("pairing rejected device=", cut(device_path),
+                     ": no blueratchet session within ", secs, " s; disconnecting");
         answer_confirmations(device_path, false);
         if (auto l = link_by_device_.find(device_path); l != link_by_device_.end())
             drop_link(l->second, "pairing confirmation timeout", false);
@@ -683,7 +685,7 @@ void DaemonCore::answer_confirmations(const std::string& device_path, bool ok) {
     loop_.cancel(it->second.timer);
     auto r = std::move(it->second.reply);
     confirms_.erase(it);
-    log::info("pairing ", ok ? "confirmed" : "rejected", " device=", device_path,
+    log::info("pairing ", ok ? "confirmed" : "rejected", " device=", cut(device_path),
               ok ? ": blueratchet session minted on this connection" : ": no blueratchet session");
     r(ok);
 }
