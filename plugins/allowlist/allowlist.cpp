@@ -63,13 +63,14 @@ bool is_address(const std::string& s) {
     return true;
 }
 
-// A value as an error message may echo it: at most 64 characters, then an
-// ellipsis and the length (a file line can be of any length).
+// A value as an error message echoes it: at most 64 bytes, then an ellipsis
+// and the length (a file line can be of any length); the daemon's
+// src/daemon/shown.hpp in the plugin's own shared object.
 std::string shown(const std::string& s) {
     if (s.size() <= 64) return "\"" + s + "\"";
     std::size_t n = 64;
     while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;  // UTF-8 boundary
-    return "\"" + s.substr(0, n) + "...\" (" + std::to_string(s.size()) + " bytes)";
+    return "\"" + s.substr(0, n) + "...(" + std::to_string(s.size()) + " bytes)\"";
 }
 
 // One entry: the identity in both spellings the contact carries, and the

@@ -189,6 +189,19 @@ TEST(Allowlist, ABadFileRefusesThePluginWithTheLine) {
     EXPECT_NE(s->reason.find(a.file + ":2:"), std::string::npos) << s->reason;
 }
 
+// Issue #10, item 9b: a bad line is echoed cut to 64 bytes with its length.
+TEST(Allowlist, AHugeBadLineIsEchoedCut) {
+    Allowlist a;
+    a.write(std::string(100000, 'z') + "\n");
+    Host h(a.options());
+    auto* s = status_of(*h.host, "allowlist");
+    ASSERT_NE(s, nullptr);
+    EXPECT_NE(s->reason.find("\"" + std::string(64, 'z') + "...(100000 bytes)\""),
+              std::string::npos)
+        << s->reason.substr(0, 300);
+    EXPECT_LT(s->reason.size(), 300u);
+}
+
 // --- confirm ----------------------------------------------------------------
 
 HostOptions confirm(unsigned timeout) {
