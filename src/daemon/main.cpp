@@ -62,7 +62,7 @@ void no_core_dumps() {
 // threshold at its default, 128 KiB.
 void fixed_mmap_threshold() {
     if (::mallopt(M_MMAP_THRESHOLD, 128 * 1024) != 1)
-        std::cerr << "blueratchetd: mallopt(M_MMAP_THRESHOLD) failed\n";
+        std::cerr << "blueratchetd: mallopt(M_MMAP_THRESHOLD) not applied (another allocator?)\n";
 }
 
 }  // namespace
