@@ -1,10 +1,15 @@
 // The `allowlist` approval plugin: a first contact is approved iff the
-// peer's identity (base64url or hex) or its BLE address is listed in a file.
+// peer's identity (base64url or hex) is listed in a file, and, when the
+// entry also names a BLE address, the contact comes from that address.
 //
 //   [Plugin:allowlist]
 //   File = /etc/blueratchet/allowlist
 //
-// One entry per line; blank lines and lines starting with '#' are ignored.
+// One entry per line, "<identity>" or "<identity> <address>"; blank lines
+// and everything from a '#' on are ignored.  An address only narrows an
+// identity's entry (identity AND address must match): it never authorises
+// a pairing by itself, since anyone can send from any address.  A line with
+// an address alone is an error (a file of the format before issue #10).
 // The file is read again for every first contact, so edits apply at once;
 // a file that cannot be read or has a bad line refuses every first contact
 // (fail closed) until it is fixed.  The pairing window plays no part.
@@ -58,8 +63,25 @@ bool is_address(const std::string& s) {
     return true;
 }
 
-// The entries (ids as given, hex and addresses lowercased), or an error.
-bool read_list(const std::string& file, std::vector<std::string>& out, std::string& error) {
+// A value as an error message echoes it: at most 64 bytes, then an ellipsis
+// and the length (a file line can be of any length); the daemon's
+// src/daemon/shown.hpp in the plugin's own shared object.
+std::string shown(const std::string& s) {
+    if (s.size() <= 64) return "\"" + s + "\"";
+    std::size_t n = 64;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;  // UTF-8 boundary
+    return "\"" + s.substr(0, n) + "...(" + std::to_string(s.size()) + " bytes)\"";
+}
+
+// One entry: the identity in both spellings the contact carries, and the
+// address it is bound to ("" = any).
+struct Entry {
+    std::string id;       // base64url as given, or lowercased hex
+    std::string address;  // lowercased, or ""
+};
+
+// The entries, or an error naming the file and line.
+bool read_list(const std::string& file, std::vector<Entry>& out, std::string& error) {
     std::ifstream in(file);
     if (!in) {
         error = file + ": cannot open: " + std::strerror(errno);
@@ -69,18 +91,42 @@ bool read_list(const std::string& file, std::vector<std::string>& out, std::stri
     int n = 0;
     while (std::getline(in, line)) {
         ++n;
-        std::string t = trim(line);
-        if (t.empty() || t[0] == '#') continue;
-        if (is_b64url_id(t)) {
-            out.push_back(t);
-        } else if (is_hex_id(t) || is_address(t)) {
-            out.push_back(lower(t));
-        } else {
-            error = file + ":" + std::to_string(n) + ": \"" + t +
-                    "\" is neither a device id (43 base64url or 64 hex characters) nor a BLE "
-                    "address (AA:BB:CC:DD:EE:FF)";
+        std::string t = trim(line.substr(0, line.find('#')));
+        if (t.empty()) continue;
+        std::istringstream words(t);
+        std::string first, second, extra;
+        words >> first >> second >> extra;
+        auto where = file + ":" + std::to_string(n) + ": ";
+        if (is_address(first)) {
+            error = where + "a BLE address alone (" + first +
+                    ") cannot authorise a pairing, anyone can send from it: list the "
+                    "device's identity, optionally followed by its address";
             return false;
         }
+        Entry e;
+        if (is_b64url_id(first)) {
+            e.id = first;
+        } else if (is_hex_id(first)) {
+            e.id = lower(first);
+        } else {
+            error =
+                where + shown(first) + " is not a device id (43 base64url or 64 hex characters)";
+            return false;
+        }
+        if (!second.empty()) {
+            if (!is_address(second)) {
+                error = where + shown(second) +
+                        " after the id is not a BLE address (AA:BB:CC:DD:EE:FF)";
+                return false;
+            }
+            e.address = lower(second);
+        }
+        if (!extra.empty()) {
+            error = where + "unexpected " + shown(extra) +
+                    ": an entry is \"<id>\" or \"<id> <address>\"";
+            return false;
+        }
+        out.push_back(std::move(e));
     }
     if (in.bad()) {
         error = file + ": read error";
@@ -106,7 +152,7 @@ int init(const br_host* host, const br_kv* config, size_t n, void** state, char*
     }
     if (s->file.empty())
         return br::plugin::fail(error, error_size, "[Plugin:allowlist] File = <path> is required");
-    std::vector<std::string> entries;
+    std::vector<Entry> entries;
     std::string why;
     if (!read_list(s->file, entries, why)) return br::plugin::fail(error, error_size, why);
     br::plugin::log(host, BR_LOG_INFO, std::to_string(entries.size()) + " entries in " + s->file);
@@ -118,24 +164,31 @@ int approve(void* state, const br_first_contact* c, br_approval_id) {
     auto* s = static_cast<State*>(state);
     int verdict = BR_REJECT;
     br::plugin::guarded(s->host, "approve", [&] {
-        std::vector<std::string> entries;
+        std::vector<Entry> entries;
         std::string why;
         if (!read_list(s->file, entries, why)) {
             br::plugin::log(s->host, BR_LOG_ERROR, "refused (fail closed): " + why);
             return;
         }
         std::string id = c->peer_id, hex = lower(c->peer_id_hex), addr = lower(c->address);
+        bool listed_elsewhere = false;
         for (const auto& e : entries) {
-            if (e == id || e == hex || (!addr.empty() && e == addr)) {
-                br::plugin::log(s->host, BR_LOG_INFO,
-                                "approved: " + e + " is listed in " + s->file);
-                verdict = BR_APPROVE;
-                return;
+            if (e.id != id && e.id != hex) continue;
+            if (!e.address.empty() && e.address != addr) {
+                listed_elsewhere = true;
+                continue;
             }
+            br::plugin::log(s->host, BR_LOG_INFO,
+                            "approved: " + id +
+                                (e.address.empty() ? std::string() : " at " + addr) +
+                                " is listed in " + s->file);
+            verdict = BR_APPROVE;
+            return;
         }
-        br::plugin::log(
-            s->host, BR_LOG_WARNING,
-            "refused: neither " + id + " nor " + c->address + " is listed in " + s->file);
+        br::plugin::log(s->host, BR_LOG_WARNING,
+                        listed_elsewhere ? "refused: " + id + " is listed in " + s->file +
+                                               " only at another address, not " + addr
+                                         : "refused: " + id + " is not listed in " + s->file);
     });
     return verdict;
 }

@@ -4,7 +4,10 @@
 //   Program = /usr/local/bin/on-session   # absolute path, executable
 //   Arguments = --quiet                   # optional; split at blanks, passed literally
 //   Timeout = 5                           # seconds, then the process group is killed
-//   CertificateDirectory = /run/blueratchet/sessions   # where x509-export writes
+//   CertificateDirectory = /run/blueratchet/sessions   # where x509-export writes:
+//       the daemon sets it to x509-export's Directory when both are loaded
+//       and warns at start-up if it is set otherwise (plugin_host.cpp,
+//       link_exec_to_x509_export)
 //
 // The program is started with posix_spawn(): argv is Program followed by
 // Arguments, no shell ever sees them, so nothing is expanded or split

@@ -6,6 +6,7 @@
 
 #include "daemon/api/errors.hpp"
 #include "daemon/api/ids.hpp"
+#include "daemon/shown.hpp"
 
 namespace br::ctl {
 
@@ -219,7 +220,7 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
         if (path.size() > 8 && path.compare(path.size() - 8, 8, "/session") == 0)
             path.resize(path.size() - 8);
         if (const auto* p = snap.peer_at(path)) return Target{p->adapter, p->device_id, p, nullptr};
-        throw Failure("no peer at " + arg);
+        throw Failure("no peer at " + daemon::shown(arg));
     }
 
     // 2. A BLE address.
@@ -238,7 +239,7 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
         // 3. A full id, or a prefix of the base64url or hex form.
         auto full = ids::canonical_id(arg);
         if (!full && arg.size() < 4)
-            throw Failure("peer \"" + arg + "\": give at least 4 characters of its id");
+            throw Failure("peer " + daemon::shown(arg) + ": give at least 4 characters of its id");
         auto matches = [&](const std::string& b64) {
             if (full) return b64 == *full;
             if (b64.rfind(arg, 0) == 0) return true;
@@ -267,16 +268,17 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
         }
     }
     if (found.empty()) {
-        throw Failure("no peer matches \"" + arg + "\"" +
-                      (adapter.empty() ? "" : " on " + adapter));
+        throw Failure("no peer matches " + daemon::shown(arg) +
+                      (adapter.empty() ? "" : " on " + daemon::shown(adapter)));
     }
     if (found.size() > 1) {
         std::string list;
         for (std::size_t i = 0; i < found.size() && i < 5; ++i)
             list += (i ? ", " : "") + found[i].label;
         if (found.size() > 5) list += ", ...";
-        throw Failure("peer \"" + arg + "\" is ambiguous (" + std::to_string(found.size()) +
-                      " matches: " + list + "); give more of its id or --adapter");
+        throw Failure("peer " + daemon::shown(arg) + " is ambiguous (" +
+                      std::to_string(found.size()) + " matches: " + list +
+                      "); give more of its id or --adapter");
     }
     return found.front().t;
 }

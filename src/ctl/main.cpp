@@ -24,6 +24,7 @@
 #include "ctl/bus.hpp"
 #include "daemon/api/errors.hpp"
 #include "daemon/config.hpp"
+#include "daemon/shown.hpp"
 
 namespace br::ctl {
 namespace {
@@ -631,6 +632,20 @@ int cmd_monitor(const Options& o) {
     return 0;
 }
 
+// An error line, with every command-line argument it echoes cut to 64 bytes
+// (daemon::cut): a net under the messages of CLI11 and of the commands,
+// which quote what they were given (issue #10, item 9b).
+std::string echo_cut(std::string msg, int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a.size() <= daemon::kShownBytes) continue;
+        std::string short_form = daemon::cut(a);
+        for (auto at = msg.find(a); at != std::string::npos; at = msg.find(a, at))
+            msg.replace(at, a.size(), short_form), at += short_form.size();
+    }
+    return msg;
+}
+
 }  // namespace
 }  // namespace br::ctl
 
@@ -704,7 +719,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "blueratchetctl: " << e.what() << "\n"
+        std::cerr << "blueratchetctl: " << echo_cut(e.what(), argc, argv) << "\n"
                   << "Try 'blueratchetctl --help'.\n";
         return 2;
     }
@@ -726,13 +741,13 @@ int main(int argc, char** argv) {
         if (*agent) return cmd_agent(o);
         if (*check) return cmd_check_config(o);
     } catch (const Failure& e) {
-        std::cerr << "blueratchetctl: " << e.what() << "\n";
+        std::cerr << "blueratchetctl: " << echo_cut(e.what(), argc, argv) << "\n";
         return 1;
     } catch (const sdbus::Error& e) {
-        std::cerr << "blueratchetctl: " << describe(e) << "\n";
+        std::cerr << "blueratchetctl: " << echo_cut(describe(e), argc, argv) << "\n";
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "blueratchetctl: " << e.what() << "\n";
+        std::cerr << "blueratchetctl: " << echo_cut(e.what(), argc, argv) << "\n";
         return 1;
     }
     std::cerr << "blueratchetctl: no command\n";

@@ -128,7 +128,9 @@ void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
             [this] { return watch_->owner(); });
     }
     auto& adv = advs_[a.path];
-    if (!adv) adv = std::make_unique<bluez::Advertisement>(conn_, pool_, a.path, a.name);
+    if (!adv)
+        adv = std::make_unique<bluez::Advertisement>(conn_, pool_, a.path, a.name,
+                                                     [this] { return watch_->owner(); });
     if (!server->registered()) server->register_with_bluez();
     if (!adv->registered()) adv->register_with_bluez();
 }

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +73,26 @@ struct BondRefusal {
     std::string reason;
 };
 
+// An allocator that wipes (explicit_bzero) every buffer it releases: a
+// vector using it leaves nothing behind when it grows or is destroyed.
+template <typename T>
+struct WipingAllocator {
+    using value_type = T;
+    WipingAllocator() = default;
+    template <typename U>
+    WipingAllocator(const WipingAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+    void deallocate(T* p, std::size_t n) noexcept {
+        ::explicit_bzero(p, n * sizeof(T));
+        std::allocator<T>{}.deallocate(p, n);
+    }
+    friend bool operator==(const WipingAllocator&, const WipingAllocator&) { return true; }
+};
+
+// What Export answers: it may be the session's private key (issue #10,
+// item 5: a copy found in a core dump), so its buffer is wiped when freed.
+using ExportBytes = std::vector<std::uint8_t, WipingAllocator<std::uint8_t>>;
+
 enum class ExportFormat { Pem, Der };
 enum class ExportWhat { Certificate, PeerCertificate, PrivateKey };
 
@@ -106,10 +128,9 @@ class Model {
     virtual ApiResult<bool> forget_peer(const std::string& adapter, const std::string& peer_id) = 0;
     virtual ApiResult<bool> invalidate_session(const std::string& adapter,
                                                const std::string& peer_id) = 0;
-    virtual ApiResult<std::vector<std::uint8_t>> export_session(const std::string& adapter,
-                                                                const std::string& peer_id,
-                                                                ExportWhat what,
-                                                                ExportFormat format) = 0;
+    virtual ApiResult<ExportBytes> export_session(const std::string& adapter,
+                                                  const std::string& peer_id, ExportWhat what,
+                                                  ExportFormat format) = 0;
     virtual ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
                                             bool approve) = 0;
 

@@ -1,9 +1,11 @@
 #include "daemon/api/api.hpp"
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <systemd/sd-bus.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -12,6 +14,7 @@
 
 #include "daemon/api/errors.hpp"
 #include "daemon/api/ids.hpp"
+#include "daemon/shown.hpp"
 #include "org.blueratchet.Adapter1_adaptor.h"
 #include "org.blueratchet.Manager1_adaptor.h"
 #include "org.blueratchet.Peer1_adaptor.h"
@@ -74,6 +77,44 @@ auto guarded(const char* what, F&& f) -> decltype(f()) {
     }
 }
 
+// sdbus-c++ 1.2.0 does not expose the sd_bus_message under a Message: its
+// `msg_` is protected, and a member pointer formed through a derived class
+// reaches it without instantiating anything.
+struct RawMessage : sdbus::Message {
+    static sd_bus_message* of(const sdbus::Message& m) {
+        return static_cast<sd_bus_message*>(m.*(&RawMessage::msg_));
+    }
+};
+
+using MessageRef = std::shared_ptr<sd_bus_message>;
+
+MessageRef keep(sd_bus_message* m) {
+    return MessageRef(sd_bus_message_ref(m), [](sd_bus_message* x) { sd_bus_message_unref(x); });
+}
+
+// Answers `call` with `data` (signature "ay") so that no copy of it stays in
+// the daemon's heap (issue #10, item 5: an exported private key was found in
+// a core dump).  sdbus-c++ 1.2.0 appends a vector byte by byte, growing the
+// message body with realloc() and leaving partial copies in freed memory;
+// here the bytes go in with one sd_bus_message_append_array(), and the
+// message is marked sensitive, so sd-bus wipes its buffers when it frees it
+// (after the write, whenever the socket takes it).  The caller's `data` is
+// an ExportBytes, wiped when it goes.
+void reply_sensitive(sd_bus_message* call, const ExportBytes& data) {
+    sd_bus_message* raw = nullptr;
+    int r = sd_bus_message_new_method_return(call, &raw);
+    if (r < 0)
+        throw sdbus::Error(errors::kFailed,
+                           std::string("cannot create the reply: ") + std::strerror(-r));
+    std::unique_ptr<sd_bus_message, sd_bus_message* (*)(sd_bus_message*)> reply(
+        raw, sd_bus_message_unref);
+    if ((r = sd_bus_message_sensitive(reply.get())) < 0 ||
+        (r = sd_bus_message_append_array(reply.get(), 'y', data.data(), data.size())) < 0 ||
+        (r = sd_bus_send(nullptr, reply.get(), nullptr)) < 0)
+        throw sdbus::Error(errors::kFailed,
+                           std::string("cannot send the reply: ") + std::strerror(-r));
+}
+
 // Model -> API notifications must never throw back into the model.
 template <typename F>
 void quietly(const char* what, F&& f) {
@@ -92,16 +133,16 @@ std::string check_adapter(const std::string& adapter) {
                   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                          (c >= '0' && c <= '9') || c == '_';
               });
-    if (!ok) throw sdbus::Error(errors::kInvalidArgument, "bad adapter name \"" + adapter + "\"");
+    if (!ok) throw sdbus::Error(errors::kInvalidArgument, "bad adapter name " + shown(adapter));
     return adapter;
 }
 
 std::string check_peer(const std::string& peer_id) {
     auto id = ids::canonical_id(peer_id);
     if (!id) {
-        throw sdbus::Error(
-            errors::kInvalidArgument,
-            "bad peer id \"" + peer_id + "\": expected 43 base64url characters or 64 hex digits");
+        throw sdbus::Error(errors::kInvalidArgument,
+                           "bad peer id " + shown(peer_id) +
+                               ": expected 43 base64url characters or 64 hex digits");
     }
     return *id;
 }
@@ -377,7 +418,7 @@ class SessionObject final
             else
                 throw sdbus::Error(
                     errors::kInvalidArgument,
-                    "what must be certificate, peer-certificate or key, not \"" + what + "\"");
+                    "what must be certificate, peer-certificate or key, not " + shown(what));
             ExportFormat f;
             if (format == "pem")
                 f = ExportFormat::Pem;
@@ -385,16 +426,19 @@ class SessionObject final
                 f = ExportFormat::Der;
             else
                 throw sdbus::Error(errors::kInvalidArgument,
-                                   "format must be pem or der, not \"" + format + "\"");
+                                   "format must be pem or der, not " + shown(format));
 
+            const auto* msg = getObject().getCurrentlyProcessedMessage();
+            if (!msg) throw sdbus::Error(errors::kFailed, "Export: no message being processed");
+            MessageRef call = keep(RawMessage::of(*msg));
             Api::Impl* api = &api_;
             std::string adapter = view_.adapter, peer = view_.peer_id;
-            auto run = [api, adapter, peer, w, f, reply, answer_error]() {
+            auto run = [api, adapter, peer, w, f, call, answer_error]() {
                 try {
-                    auto data = guarded("Export", [&] {
-                        return unwrap(api->model.export_session(adapter, peer, w, f));
+                    guarded("Export", [&] {
+                        ExportBytes data = unwrap(api->model.export_session(adapter, peer, w, f));
+                        reply_sensitive(call.get(), data);
                     });
-                    quietly("Export reply", [&] { reply->returnResults(data); });
                 } catch (const sdbus::Error& e) {
                     answer_error(e);
                 }
@@ -403,8 +447,7 @@ class SessionObject final
                 run();
                 return;
             }
-            const auto* msg = getObject().getCurrentlyProcessedMessage();
-            std::string sender = msg ? msg->getSender() : std::string();
+            std::string sender = msg->getSender();
             api_.require_root(sender, [run, answer_error](std::optional<sdbus::Error> denied) {
                 if (denied)
                     answer_error(*denied);

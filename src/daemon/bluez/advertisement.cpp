@@ -5,11 +5,12 @@
 namespace br::daemon::bluez {
 
 Advertisement::Advertisement(sdbus::IConnection& conn, ProxyPool& pool, std::string adapter_path,
-                             std::string adapter_name)
+                             std::string adapter_name, std::function<std::string()> bluez_owner)
     : pool_(pool),
       adapter_path_(std::move(adapter_path)),
       adapter_name_(std::move(adapter_name)),
-      path_(adv_path(adapter_name_)) {
+      path_(adv_path(adapter_name_)),
+      bluez_owner_(std::move(bluez_owner)) {
     object_ = sdbus::createObject(conn, path_);
     object_->registerProperty("Type").onInterface(kAdvertisement).withGetter([] {
         return std::string("peripheral");
@@ -21,10 +22,30 @@ Advertisement::Advertisement(sdbus::IConnection& conn, ProxyPool& pool, std::str
         return true;
     });
     object_->registerMethod("Release").onInterface(kAdvertisement).implementedAs([this] {
+        // Only bluetoothd may tell us it dropped the advertisement (issue
+        // #10, item 9a); as for Agent1, anyone else is Rejected.
+        bool ours = false;
+        guarded("advertisement Release", [&] { ours = from_bluez(); });
+        if (!ours) {
+            guarded("advertisement Release", [&] {
+                log::warning(
+                    "advertisement Release from a caller that is not org.bluez: "
+                    "rejected adapter=",
+                    adapter_name_);
+            });
+            throw sdbus::Error("org.bluez.Error.Rejected", "not from org.bluez");
+        }
         registered_ = false;
-        log::info("advertisement released by bluetoothd adapter=", adapter_name_);
+        guarded("advertisement Release",
+                [&] { log::info("advertisement released by bluetoothd adapter=", adapter_name_); });
     });
     object_->finishRegistration();
+}
+
+bool Advertisement::from_bluez() const {
+    const auto* msg = object_->getCurrentlyProcessedMessage();
+    std::string owner = bluez_owner_ ? bluez_owner_() : std::string();
+    return msg && !owner.empty() && msg->getSender() == owner;
 }
 
 void Advertisement::register_with_bluez() {

@@ -1,6 +1,7 @@
 #include "daemon/bluez/agent.hpp"
 
 #include "daemon/log.hpp"
+#include "daemon/shown.hpp"
 
 namespace br::daemon::bluez {
 
@@ -48,7 +49,8 @@ Agent::Agent(sdbus::IConnection& conn, ProxyPool& pool, const Config& config, Ho
         .implementedAs([this](const sdbus::ObjectPath& device) -> std::string {
             return answer("RequestPinCode", [&]() -> std::string {
                 if (!from_bluez()) reject("not from org.bluez");
-                log::warning("agent RequestPinCode device=", device, ": legacy pairing refused");
+                log::warning("agent RequestPinCode device=", cut(device),
+                             ": legacy pairing refused");
                 reject("blueratchet does not do PIN pairing");
             });
         });
@@ -59,11 +61,11 @@ Agent::Agent(sdbus::IConnection& conn, ProxyPool& pool, const Config& config, Ho
             answer("DisplayPinCode", [&] {
                 if (!from_bluez()) reject("not from org.bluez");
                 if (!config_.allow_legacy_pairing) {
-                    log::warning("agent DisplayPinCode device=", device,
+                    log::warning("agent DisplayPinCode device=", cut(device),
                                  ": legacy pairing refused");
                     reject("legacy pairing is disabled");
                 }
-                log::info("agent DisplayPinCode device=", device, " (legacy pairing allowed)");
+                log::info("agent DisplayPinCode device=", cut(device), " (legacy pairing allowed)");
             });
         });
     o.registerMethod("RequestPasskey")
@@ -73,7 +75,7 @@ Agent::Agent(sdbus::IConnection& conn, ProxyPool& pool, const Config& config, Ho
         .implementedAs([this](const sdbus::ObjectPath& device) -> std::uint32_t {
             return answer("RequestPasskey", [&]() -> std::uint32_t {
                 if (!from_bluez()) reject("not from org.bluez");
-                log::warning("agent RequestPasskey device=", device,
+                log::warning("agent RequestPasskey device=", cut(device),
                              ": passkey entry refused (no keyboard; blueratchet confirms instead)");
                 reject("passkey entry is not supported");
             });
@@ -84,7 +86,7 @@ Agent::Agent(sdbus::IConnection& conn, ProxyPool& pool, const Config& config, Ho
         .implementedAs([this](const sdbus::ObjectPath& device, std::uint32_t, std::uint16_t) {
             answer("DisplayPasskey", [&] {
                 if (!from_bluez()) reject("not from org.bluez");
-                log::info("agent DisplayPasskey device=", device);
+                log::info("agent DisplayPasskey device=", cut(device));
             });
         });
     o.registerMethod("RequestConfirmation")
@@ -105,7 +107,8 @@ Agent::Agent(sdbus::IConnection& conn, ProxyPool& pool, const Config& config, Ho
         .withInputParamNames("device", "uuid")
         .implementedAs([](const sdbus::ObjectPath& device, const std::string& uuid) {
             answer("AuthorizeService", [&] {
-                log::info("agent AuthorizeService device=", device, " uuid=", uuid, ": rejected");
+                log::info("agent AuthorizeService device=", cut(device), " uuid=", cut(uuid),
+                          ": rejected");
                 reject("blueratchet authorizes no services");
             });
         });
@@ -134,9 +137,9 @@ void Agent::defer(sdbus::Result<>&& result, const std::string& device,
             return;
         }
         if (passkey)
-            log::info("agent ", what, " device=", device, " passkey=", *passkey);
+            log::info("agent ", what, " device=", cut(device), " passkey=", *passkey);
         else
-            log::info("agent ", what, " device=", device);
+            log::info("agent ", what, " device=", cut(device));
         auto kept = std::make_shared<sdbus::Result<>>(std::move(result));
         auto answered = std::make_shared<bool>(false);
         std::string name = what;
@@ -151,7 +154,7 @@ void Agent::defer(sdbus::Result<>&& result, const std::string& device,
                         sdbus::Error(kRejected, "not confirmed by a blueratchet session"));
                 }
             });
-            log::info("agent ", name, " device=", device, " answered ",
+            log::info("agent ", name, " device=", cut(device), " answered ",
                       ok ? "confirmed" : "rejected");
         });
     } catch (...) {

@@ -8,6 +8,7 @@
 #include "core/cert/x509_pem.hpp"
 #include "core/store/state.hpp"
 #include "daemon/log.hpp"
+#include "daemon/shown.hpp"
 
 namespace br::daemon {
 
@@ -483,10 +484,8 @@ void DaemonCore::on_session(LinkSession& l, handshake::Session s) {
         const auto& ss = *e.session;
         if (auto pem = cert::certificate_pem(ss.own)) f.cert_pem = std::move(*pem);
         f.peer_cert_pem = cert::pem_encode("CERTIFICATE", cert::x509_from_compact(ss.peer));
-        if (auto key = cert::private_key_pem(ss.own)) {
-            f.key_pem = *key;
-            sodium_memzero(key->data(), key->size());
-        }
+        if (auto key = cert::private_key_pem_secret(ss.own))
+            f.key_pem.assign(reinterpret_cast<const char*>(key->data()), key->size());
         plugins_->session_minted(std::move(f));  // wipes the key once the plugins had it
     }
     try_bond(l.device_path());
@@ -590,7 +589,7 @@ void DaemonCore::link_lost(const std::string& device_path, const std::string& wh
     }
     answer_confirmations(device_path, false);
     if (auto l = link_by_device_.find(device_path); l != link_by_device_.end()) {
-        log::debug("link lost device=", device_path, " (", why, ")");
+        log::debug("link lost device=", cut(device_path), " (", why, ")");
         drop_link(l->second, why, false);
     }
 }
@@ -668,7 +667,7 @@ void DaemonCore::confirm_pairing(const std::string& device_path,
                                  std::optional<std::uint32_t> passkey,
                                  std::function<void(bool)> reply) {
     if (!passkey) {
-        log::warning("LE bond refused device=", device_path,
+        log::warning("LE bond refused device=", cut(device_path),
                      ": Just Works (no passkey) cannot be bound to a blueratchet session");
         report_bond_refused(device_path, "Just Works offers no passkey to compare");
         reply(false);
@@ -690,7 +689,7 @@ void DaemonCore::confirm_pairing(const std::string& device_path,
         it->second.timer = 0;
         const bool had_session = it->second.sent;
         log::warning(
-            "LE bond rejected device=", device_path,
+            "LE bond rejected device=", cut(device_path),
             had_session ? ": the peer sent no passkey within " : ": no blueratchet session within ",
             secs, " s; disconnecting");
         report_bond_refused(device_path, had_session ? "the peer never sent its passkey"
@@ -702,7 +701,7 @@ void DaemonCore::confirm_pairing(const std::string& device_path,
     });
     confirms_[device_path] = std::move(pc);
     if (!try_bond(device_path))
-        log::info("LE bond deferred device=", device_path, ": waiting up to ", secs,
+        log::info("LE bond deferred device=", cut(device_path), ": waiting up to ", secs,
                   " s for the blueratchet session");
 }
 
@@ -726,7 +725,7 @@ bool DaemonCore::try_bond(const std::string& device_path) {
     if (!live) return false;
     LinkSession& link = *links_.at(l->second);
     if (live->session->version != handshake::Version::V1_1) {
-        log::warning("LE bond refused device=", device_path, " peer=", live->view.peer_id,
+        log::warning("LE bond refused device=", cut(device_path), " peer=", live->view.peer_id,
                      ": the pair still speaks protocol 1.0, which cannot bind a bond to its"
                      " session");
         report_bond_refused(device_path, "the peer speaks protocol 1.0");
@@ -740,7 +739,7 @@ bool DaemonCore::try_bond(const std::string& device_path) {
             return true;
         }
         pc->second.sent = true;
-        log::info("LE bond passkey sent device=", device_path, " peer=", live->view.peer_id,
+        log::info("LE bond passkey sent device=", cut(device_path), " peer=", live->view.peer_id,
                   ": waiting for the peer's");
     }
     auto theirs = peer_bonds_.find(device_path);
@@ -748,12 +747,12 @@ bool DaemonCore::try_bond(const std::string& device_path) {
     const std::uint32_t peer_passkey = theirs->second;
     peer_bonds_.erase(theirs);
     if (peer_passkey == pc->second.passkey) {
-        log::info("LE bond confirmed device=", device_path, " peer=", live->view.peer_id,
+        log::info("LE bond confirmed device=", cut(device_path), " peer=", live->view.peer_id,
                   " epoch=", live->view.epoch,
                   ": both bluetoothds asked about the same passkey, carried inside the session");
         answer_confirmations(device_path, true);
     } else {
-        log::warning("LE bond refused device=", device_path, " peer=", live->view.peer_id,
+        log::warning("LE bond refused device=", cut(device_path), " peer=", live->view.peer_id,
                      ": passkeys differ (ours ", pc->second.passkey, ", the peer's ", peer_passkey,
                      "): someone is between the two LE links");
         report_bond_refused(device_path, "passkeys differ: ours " +
@@ -788,7 +787,7 @@ void DaemonCore::answer_confirmations(const std::string& device_path, bool ok) {
     loop_.cancel(it->second.timer);
     auto r = std::move(it->second.reply);
     confirms_.erase(it);
-    log::info("pairing ", ok ? "confirmed" : "rejected", " device=", device_path,
+    log::info("pairing ", ok ? "confirmed" : "rejected", " device=", cut(device_path),
               ok ? ": the peer's passkey matched over the session" : "");
     r(ok);
 }
@@ -933,26 +932,23 @@ ApiResult<bool> DaemonCore::invalidate_session(const std::string& adapter_name,
     return ApiResult<bool>::ok(true);
 }
 
-ApiResult<std::vector<std::uint8_t>> DaemonCore::export_session(const std::string& adapter_name,
-                                                                const std::string& peer_id,
-                                                                ExportWhat what,
-                                                                ExportFormat format) {
-    using R = ApiResult<std::vector<std::uint8_t>>;
+ApiResult<ExportBytes> DaemonCore::export_session(const std::string& adapter_name,
+                                                  const std::string& peer_id, ExportWhat what,
+                                                  ExportFormat format) {
+    using R = ApiResult<ExportBytes>;
     auto* e = session_for(adapter_name, peer_id);
     if (!e || !e->session) return R::fail(ApiError::NotFound, "no session with " + peer_id);
     if (e->session->invalidated())
         return R::fail(ApiError::NotFound,
                        "the session with " + peer_id + " was invalidated (" + e->view.reason + ")");
     const auto& s = *e->session;
-    auto to_vec = [](const std::string& str) {
-        return std::vector<std::uint8_t>(str.begin(), str.end());
-    };
+    auto to_vec = [](const auto& v) { return ExportBytes(v.begin(), v.end()); };
     switch (what) {
         case ExportWhat::Certificate: {
             if (format == ExportFormat::Der) {
                 auto der = s.own.x509_der();
                 if (!der) return R::fail(ApiError::Failed, "cannot encode the certificate");
-                return R::ok(std::move(*der));
+                return R::ok(to_vec(*der));
             }
             auto pem = cert::certificate_pem(s.own);
             if (!pem) return R::fail(ApiError::Failed, "cannot encode the certificate");
@@ -960,18 +956,18 @@ ApiResult<std::vector<std::uint8_t>> DaemonCore::export_session(const std::strin
         }
         case ExportWhat::PeerCertificate: {
             Bytes der = cert::x509_from_compact(s.peer);
-            if (format == ExportFormat::Der) return R::ok(std::move(der));
+            if (format == ExportFormat::Der) return R::ok(to_vec(der));
             return R::ok(to_vec(cert::pem_encode("CERTIFICATE", der)));
         }
         case ExportWhat::PrivateKey: {
             if (format != ExportFormat::Pem)
                 return R::fail(ApiError::InvalidArgument,
                                "the private key is exported as PEM only");
-            auto pem = cert::private_key_pem(s.own);
+            // Built in guarded memory; the one heap copy is an ExportBytes,
+            // wiped when the API has put it in the reply (api.cpp).
+            auto pem = cert::private_key_pem_secret(s.own);
             if (!pem) return R::fail(ApiError::Failed, "the session key is gone");
-            std::vector<std::uint8_t> out(pem->begin(), pem->end());
-            sodium_memzero(pem->data(), pem->size());
-            return R::ok(std::move(out));
+            return R::ok(ExportBytes(pem->data(), pem->data() + pem->size()));
         }
     }
     return R::fail(ApiError::InvalidArgument, "unknown export");

@@ -102,9 +102,8 @@ class DaemonCore : public Model {
     ApiResult<bool> forget_peer(const std::string& adapter, const std::string& peer_id) override;
     ApiResult<bool> invalidate_session(const std::string& adapter,
                                        const std::string& peer_id) override;
-    ApiResult<std::vector<std::uint8_t>> export_session(const std::string& adapter,
-                                                        const std::string& peer_id, ExportWhat what,
-                                                        ExportFormat format) override;
+    ApiResult<ExportBytes> export_session(const std::string& adapter, const std::string& peer_id,
+                                          ExportWhat what, ExportFormat format) override;
     ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
                                     bool approve) override;
 

@@ -53,6 +53,56 @@ std::string default_plugin_directory() {
 
 namespace {
 
+// --- exec reads what x509-export writes ---------------------------------------
+
+// x509-export's default Directory (plugins/x509-export/x509_export.cpp).
+constexpr const char* kX509ExportDefaultDirectory = "/run/blueratchet/sessions";
+
+std::optional<std::string> setting_of(const HostOptions& o, const std::string& plugin,
+                                      const std::string& key) {
+    auto s = o.settings.find(plugin);
+    if (s == o.settings.end()) return std::nullopt;
+    for (const auto& [k, v] : s->second)
+        if (k == key) return v;
+    return std::nullopt;
+}
+
+std::string without_trailing_slashes(std::string dir) {
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    return dir;
+}
+
+// `exec` sets BR_CERT_FILE, BR_KEY_FILE and BR_PEER_CERT_FILE from the files
+// x509-export writes: when both are hooks, x509-export's Directory is the one
+// setting, handed to exec as its CertificateDirectory unless exec sets one;
+// one that differs, or exec called before x509-export, would leave the
+// variables unset, and is a warning (issue #10, item 9d).
+void link_exec_to_x509_export(HostOptions& o) {
+    auto at = [&](const char* name) {
+        return std::find(o.hooks.begin(), o.hooks.end(), name) - o.hooks.begin();
+    };
+    const auto exec = at("exec"), x509 = at("x509-export");
+    const auto none = static_cast<std::ptrdiff_t>(o.hooks.size());
+    if (exec == none || x509 == none) return;
+    const std::string dir = without_trailing_slashes(
+        setting_of(o, "x509-export", "Directory").value_or(kX509ExportDefaultDirectory));
+    if (auto own = setting_of(o, "exec", "CertificateDirectory")) {
+        if (without_trailing_slashes(*own) != dir)
+            log::warning("plugin exec: [Plugin:exec] CertificateDirectory = ", *own,
+                         " is not where x509-export writes (", dir,
+                         "): BR_CERT_FILE, BR_KEY_FILE and BR_PEER_CERT_FILE will never be set; "
+                         "remove CertificateDirectory (exec then follows x509-export's "
+                         "Directory) or make them equal");
+    } else {
+        o.settings["exec"].emplace_back("CertificateDirectory", dir);
+    }
+    if (exec < x509)
+        log::warning(
+            "plugin exec: listed before x509-export in [Plugins] Load: the files are "
+            "not written yet when exec runs on a mint, BR_CERT_FILE, BR_KEY_FILE and "
+            "BR_PEER_CERT_FILE will not be set; list x509-export first");
+}
+
 // --- the mailbox: any thread -> the loop ------------------------------------
 
 struct Mailbox {
@@ -572,6 +622,7 @@ struct PluginHost::Impl {
     }
 
     void load() {
+        link_exec_to_x509_export(options);
         if (!options.approval.empty()) plugin_named(options.approval).want_approval = true;
         for (const auto& h : options.hooks) plugin_named(h).want_hooks = true;
         for (std::size_t i = 0; i < plugins.size(); ++i) load_one(*plugins[i], i);

@@ -20,6 +20,7 @@
 #include "daemon/api/api.hpp"
 #include "daemon/api/errors.hpp"
 #include "daemon/api/ids.hpp"
+#include "daemon/shown.hpp"
 #include "fake_server.hpp"
 #include "org.blueratchet.Adapter1_proxy.h"
 #include "org.blueratchet.Manager1_proxy.h"
@@ -270,6 +271,26 @@ TEST_F(ApiOnBus, NamedErrors) {
               errors::kInvalidArgument);
     EXPECT_EQ(error_of([&] { manager_->Approve("hci0", unknown); }), errors::kNotFound);
     EXPECT_EQ(error_of([&] { manager_->Reject("", unknown); }), errors::kInvalidArgument);
+}
+
+// Issue #10, item 9b: an invalid argument is echoed cut to 64 bytes, with an
+// ellipsis and its length, and the cut never splits a UTF-8 character (the
+// reply would not be valid D-Bus and never be sent).
+TEST_F(ApiOnBus, InvalidArgumentsAreEchoedCut) {
+    std::string long_id(100000, 'x');
+    std::string m = message_of([&] { manager_->ForgetPeer("hci0", long_id); });
+    EXPECT_NE(m.find("\"" + std::string(64, 'x') + "...(100000 bytes)\""), std::string::npos)
+        << m.substr(0, 200);
+    EXPECT_LT(m.size(), 200u);
+    // 63 ASCII bytes, then two-byte characters: the 65th byte is inside one.
+    std::string utf8 = std::string(63, 'a');
+    for (int i = 0; i < 1000; ++i) utf8 += "\xc3\xa9";  // é
+    m = message_of([&] { manager_->SetPairingWindow(utf8, 0); });
+    EXPECT_NE(m.find("\"" + std::string(63, 'a') + "...(2063 bytes)\""), std::string::npos)
+        << m.substr(0, 200);
+    EXPECT_EQ(daemon::cut(std::string(64, 'b')), std::string(64, 'b'));
+    EXPECT_EQ(daemon::cut(std::string(62, 'b') + "\xc3\xa9z"),
+              std::string(62, 'b') + "\xc3\xa9...(65 bytes)");
 }
 
 TEST_F(ApiOnBus, ThrowingModelAnswersFailedAndTheServerLives) {

@@ -69,23 +69,20 @@ class FakeModel : public Model {
         return ApiResult<bool>::ok(true);
     }
 
-    ApiResult<std::vector<std::uint8_t>> export_session(const std::string& adapter,
-                                                        const std::string& peer_id, ExportWhat what,
-                                                        ExportFormat format) override {
+    ApiResult<ExportBytes> export_session(const std::string& adapter, const std::string& peer_id,
+                                          ExportWhat what, ExportFormat format) override {
         if (throw_everything) throw std::runtime_error("simulated core failure");
         auto it = std::find_if(sessions_.begin(), sessions_.end(), [&](const SessionView& s) {
             return s.adapter == adapter && s.peer_id == peer_id;
         });
         if (it == sessions_.end()) {
-            return ApiResult<std::vector<std::uint8_t>>::fail(ApiError::NotFound,
-                                                              "no live session");
+            return ApiResult<ExportBytes>::fail(ApiError::NotFound, "no live session");
         }
         std::string body = std::string(what == ExportWhat::Certificate       ? "CERT"
                                        : what == ExportWhat::PeerCertificate ? "PEERCERT"
                                                                              : "KEY") +
                            (format == ExportFormat::Pem ? "-PEM" : "-DER") + ":" + peer_id;
-        return ApiResult<std::vector<std::uint8_t>>::ok(
-            std::vector<std::uint8_t>(body.begin(), body.end()));
+        return ApiResult<ExportBytes>::ok(ExportBytes(body.begin(), body.end()));
     }
 
     ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,

@@ -90,25 +90,77 @@ TEST(Allowlist, ApprovesAListedIdentity) {
     EXPECT_TRUE(h.ask(c).approved);
 }
 
-TEST(Allowlist, ApprovesAListedHexIdentityOrAddressInAnyCase) {
+TEST(Allowlist, ApprovesAListedHexIdentityInAnyCase) {
     Allowlist a;
     std::string hex = contact().peer_id_hex;
     for (auto& ch : hex) ch = static_cast<char>(std::toupper(ch));
     a.write(hex + "\n");
     Host h(a.options());
-    auto vs = h.ask_all(
-        {contact(false), contact(false), contact(false)},
-        {nullptr,
-         // re-read for every first contact
-         [&] { a.write("aa:bb:cc:dd:ee:01\n"); }, [&] { a.write("aa:bb:cc:dd:ee:02\n"); }});
+    auto vs = h.ask_all({contact(false), contact(false)},
+                        {nullptr,
+                         // re-read for every first contact
+                         [&] { a.write(std::string(64, 'f') + "\n"); }});
     EXPECT_TRUE(vs[0].approved);
+    EXPECT_FALSE(vs[1].approved);
+}
+
+// Issue #10, item 4: a BLE address is spoofable, so it can never authorise a
+// pairing on its own.  A file that lists one alone is refused when the plugin
+// loads, naming the line, and every first contact is refused (fail closed).
+TEST(Allowlist, AnAddressAloneIsRefusedAtLoadNamingTheLine) {
+    Allowlist a;
+    a.write("# the old format\n" + contact().peer_id + "\n" + contact().address + "\n");
+    Host h(a.options());
+    EXPECT_FALSE(h.host->approval_available());
+    auto* s = status_of(*h.host, "allowlist");
+    ASSERT_NE(s, nullptr);
+    EXPECT_NE(s->reason.find(a.file + ":3:"), std::string::npos) << s->reason;
+    EXPECT_NE(s->reason.find("address alone"), std::string::npos) << s->reason;
+    // A fresh identity at the listed address: refused.
+    auto stranger = contact(false);
+    stranger.peer_id = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    stranger.peer_id_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    EXPECT_FALSE(h.ask(stranger).approved);
+}
+
+// The same line written into the file while the daemon runs (the file is
+// read again for every first contact): every first contact is refused, the
+// listed identity's included, until the line is fixed.
+TEST(Allowlist, AnAddressAloneAddedLaterFailsClosed) {
+    Allowlist a;
+    a.write(contact().peer_id + "\n");
+    Host h(a.options());
+    auto vs =
+        h.ask_all({contact(), contact(), contact()},
+                  {nullptr, [&] { a.write(contact().peer_id + "\n" + contact().address + "\n"); },
+                   [&] { a.write(contact().peer_id + " " + contact().address + "\n"); }});
+    EXPECT_TRUE(vs[0].approved);
+    EXPECT_FALSE(vs[1].approved);
+    EXPECT_TRUE(vs[2].approved);
+}
+
+// "<identity> <address>": identity AND address must match.  The address
+// narrows an identity's entry (in any case), it never admits another one.
+TEST(Allowlist, AnAddressNarrowsAnIdentityNeverWidensIt) {
+    Allowlist a;
+    a.write(contact().peer_id + "  aa:bb:cc:dd:ee:02   # the lab's phone\n");
+    Host h(a.options());
+    auto at_01 = contact(false);  // AA:BB:CC:DD:EE:01
+    auto at_02 = contact(false);
+    at_02.address = "AA:BB:CC:DD:EE:02";
+    auto stranger_at_02 = at_02;
+    stranger_at_02.peer_id = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+    stranger_at_02.peer_id_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    auto vs = h.ask_all({at_01, at_02, stranger_at_02});
+    EXPECT_FALSE(vs[0].approved);
     EXPECT_TRUE(vs[1].approved);
     EXPECT_FALSE(vs[2].approved);
 }
 
 TEST(Allowlist, RefusesAnUnlistedPeerEvenWithTheWindowOpen) {
     Allowlist a;
-    a.write("AA:BB:CC:DD:EE:02\n" + std::string(64, 'f') + "\n");
+    // Another identity at the contact's own address.
+    a.write(std::string(64, 'f') + " AA:BB:CC:DD:EE:01\n");
     Host h(a.options());
     auto v = h.ask(contact(true));
     EXPECT_FALSE(v.approved);
@@ -135,6 +187,19 @@ TEST(Allowlist, ABadFileRefusesThePluginWithTheLine) {
     auto* s = status_of(*h.host, "allowlist");
     ASSERT_NE(s, nullptr);
     EXPECT_NE(s->reason.find(a.file + ":2:"), std::string::npos) << s->reason;
+}
+
+// Issue #10, item 9b: a bad line is echoed cut to 64 bytes with its length.
+TEST(Allowlist, AHugeBadLineIsEchoedCut) {
+    Allowlist a;
+    a.write(std::string(100000, 'z') + "\n");
+    Host h(a.options());
+    auto* s = status_of(*h.host, "allowlist");
+    ASSERT_NE(s, nullptr);
+    EXPECT_NE(s->reason.find("\"" + std::string(64, 'z') + "...(100000 bytes)\""),
+              std::string::npos)
+        << s->reason.substr(0, 300);
+    EXPECT_LT(s->reason.size(), 300u);
 }
 
 // --- confirm ----------------------------------------------------------------

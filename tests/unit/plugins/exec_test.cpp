@@ -286,5 +286,78 @@ TEST(Exec, AfterX509ExportTheCertificateFilesExist) {
     EXPECT_NE(all.find("CERT_EXISTED=1"), std::string::npos);
 }
 
+// Issue #10, item 9d: exec's certificate directory and x509-export's were
+// two settings, and when they differed the certificate variables were
+// silently unset.  x509-export's Directory is now the one setting: exec
+// follows it, and a CertificateDirectory that differs, or exec listed before
+// x509-export, is a warning at start-up.
+struct ExecAfterExport {
+    TempDir tmp;
+    std::string plugins = tmp.path + "/plugins";
+    EventLoop loop;
+    std::unique_ptr<PluginHost> host;
+    std::string log;  // what load() wrote on stderr
+
+    ExecAfterExport(std::vector<std::string> hooks,
+                    std::vector<std::pair<std::string, std::string>> exec_extra = {}) {
+        std::string prog = tmp.path + "/on-session";
+        std::ofstream(prog) << kRecorder;
+        ::chmod(prog.c_str(), 0755);
+        std::filesystem::create_directories(plugins);
+        for (const char* p : {"x509-export", "exec"})
+            std::filesystem::create_symlink(shipped_dir() + "/" + p + ".so",
+                                            plugins + "/" + p + ".so");
+        HostOptions o;
+        o.directory = plugins;
+        o.hooks = std::move(hooks);
+        o.settings["x509-export"] = {{"Directory", tmp.path + "/sessions"}};
+        o.settings["exec"] = {{"Program", prog}, {"Arguments", tmp.path + "/out"}};
+        for (auto& [k, v] : exec_extra) {  // "@SESSIONS@" is x509-export's Directory
+            if (v.rfind("@SESSIONS@", 0) == 0) v = tmp.path + "/sessions" + v.substr(10);
+            o.settings["exec"].emplace_back(k, v);
+        }
+        host = std::make_unique<PluginHost>(loop, o);
+        ::testing::internal::CaptureStderr();
+        host->load();
+        log = ::testing::internal::GetCapturedStderr();
+    }
+    std::string minted_env() {
+        host->session_minted(facts());
+        EXPECT_TRUE(run_steps(loop, {[&] { return host->idle(); }}));
+        std::ifstream in(tmp.path + "/out.minted");
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
+};
+
+TEST(Exec, FollowsX509ExportsDirectoryWithoutASettingOfItsOwn) {
+    ExecAfterExport x({"x509-export", "exec"});
+    std::string all = x.minted_env();
+    std::string dir = x.tmp.path + "/sessions/hci0/" + facts().peer_id_hex;
+    EXPECT_NE(all.find("BR_SESSION_DIR=" + dir + "\n"), std::string::npos) << all;
+    EXPECT_NE(all.find("BR_CERT_FILE=" + dir + "/cert.pem\n"), std::string::npos) << all;
+    EXPECT_NE(all.find("BR_KEY_FILE=" + dir + "/key.pem\n"), std::string::npos) << all;
+    EXPECT_EQ(x.log.find("<4>plugin exec"), std::string::npos) << x.log;
+}
+
+TEST(Exec, ACertificateDirectoryThatIsNotX509ExportsIsAWarningAtStart) {
+    ExecAfterExport x({"x509-export", "exec"}, {{"CertificateDirectory", "/srv/elsewhere"}});
+    auto w = x.log.find("<4>plugin exec: [Plugin:exec] CertificateDirectory = /srv/elsewhere");
+    ASSERT_NE(w, std::string::npos) << x.log;
+    std::string line = x.log.substr(w, x.log.find('\n', w) - w);
+    EXPECT_NE(line.find(x.tmp.path + "/sessions"), std::string::npos) << line;
+    EXPECT_NE(line.find("BR_CERT_FILE"), std::string::npos) << line;
+    // As configured: the variables stay unset, but not silently.
+    EXPECT_EQ(x.minted_env().find("BR_CERT_FILE="), std::string::npos);
+    // The same directory written differently is no warning.
+    ExecAfterExport same({"x509-export", "exec"}, {{"CertificateDirectory", "@SESSIONS@/"}});
+    EXPECT_EQ(same.log.find("<4>plugin exec"), std::string::npos) << same.log;
+}
+
+TEST(Exec, ListedBeforeX509ExportIsAWarningAtStart) {
+    ExecAfterExport x({"exec", "x509-export"});
+    auto w = x.log.find("<4>plugin exec: listed before x509-export in [Plugins] Load");
+    EXPECT_NE(w, std::string::npos) << x.log;
+}
+
 }  // namespace
 }  // namespace br::daemon::plugins::test
