@@ -7,6 +7,8 @@
 //
 //   in:  pair MTU           start a first contact (Noise XX)
 //        resume MTU         start a resume with the one peripheral we know
+//        resume10 MTU       the same in protocol 1.0 (what a central does after a
+//                           1.0 peripheral refused its 1.1 resume)
 //        recv HEX           one ATT value the peripheral notified
 //        bond PASSKEY       our bluetoothd's passkey, over the live session (BOND)
 //        garbage MTU        a well-framed message that is not a handshake message
@@ -182,11 +184,11 @@ int main(int argc, char** argv) {
             std::cout << "id " << b64url(cur->identity.public_key()) << "\nend" << std::endl;
             continue;
         }
-        if (cmd == "pair" || cmd == "resume" || cmd == "garbage") {
+        if (cmd == "pair" || cmd == "resume" || cmd == "resume10" || cmd == "garbage") {
             mtu = arg.empty() ? 23 : std::strtoul(arg.c_str(), nullptr, 10);
             rx.reset();
             std::optional<handshake::DeviceId> peer;
-            if (cmd == "resume") {
+            if (cmd == "resume" || cmd == "resume10") {
                 for (const auto& [pid, info] : cur->store.peers())
                     if (info.role == store::PeerRole::Responder) peer = pid;
                 if (!peer) {
@@ -203,6 +205,7 @@ int main(int argc, char** argv) {
                 cur->book.set_now(now());
                 ini = std::make_unique<handshake::Initiator>(cur->identity, peer, cur->book,
                                                              cur->replay, settings, now());
+                if (cmd == "resume10") ini->resume_in_1_0();
                 send_step(ini->start());
             }
         } else if (cmd == "bond") {
