@@ -93,12 +93,22 @@ const char* message_name(const Bytes& m) {
             return "PAIR_3";
         case 0x04:
             return "REVEAL";
+        case 0x05:
+            return "ACCEPT";
         case 0x11:
-            return "RESUME_1";
+            return "RESUME_1 (1.0)";
         case 0x12:
+            return "RESUME_2 (1.0)";
+        case 0x13:
+            return "RESUME_1";
+        case 0x14:
             return "RESUME_2";
         case 0x20:
             return "CERT";
+        case 0x21:
+            return "CONFIRM";
+        case 0x30:
+            return "BOND";
         case 0x7f:
             return "ABORT";
     }

@@ -386,11 +386,20 @@ notes.append(
     f"still make the resume's messages "
     f"{OURS_RESUME['messages'][0]['bytes'] + OURS_RESUME['messages'][1]['bytes'] + 2 * (169 + 16 + 2)} "
     f"bytes before framing.  Under 512 needs the certificates out of the resume's messages "
-    f"(derived, or sent later), a protocol change rather than a tuning.")
+    f"(derived, or sent later), a protocol change rather than a tuning.  Protocol 1.1 added "
+    f"CONFIRM ({sum(m['bytes'] for m in OURS_RESUME['messages'] if m['name'] == 'CONFIRM')} "
+    f"bytes, a fourth flight after both sessions are ready), which lets A drop the older seed "
+    f"at once, so a stolen copy of either side is locked out by one clean resume "
+    f"(docs/SECURITY.md 5.3 item 1).")
 notes.append(
     f"- **Pairing in 1.5 round trips and under 768 bytes: not met.**  The XX handshake is 1.5 "
-    f"round trips; B's certificate (CERT_B) follows B's approval, a fourth flight, so A's "
-    f"session is ready after 2.  {OURS_PAIR['air'][1]['bytes']} bytes at MTU {MTUS[1]}, "
+    f"round trips.  Since protocol 1.1 both sides approve a first contact (docs/SECURITY.md "
+    f"5.3 item 2): B sends REVEAL, A its ACCEPT once its own side approved, and B its "
+    f"certificate (CERT_B) only after both verdicts, six flights, so A's session is ready "
+    f"after 3 round trips and B's after 2.5 (1.0: 4 flights, A after 2).  That ordering is "
+    f"what keeps a pairing that either side refuses from being stored anywhere; a first "
+    f"pairing waits for people comparing a 6-digit code, next to whom a round trip on the "
+    f"air is nothing.  {OURS_PAIR['air'][1]['bytes']} bytes at MTU {MTUS[1]}, "
     f"of which {2 * OURS_PAIR['messages'][3]['bytes']} are the two CERT messages"
     + (f", and {sum(m['bytes'] for m in OURS_PAIR['messages'] if m['name'] == 'REVEAL') + 64} "
        f"the commit-and-reveal short code (PROTOCOL.md 4.1: 32 more bytes in each of PAIR_2 and "
