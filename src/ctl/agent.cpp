@@ -130,25 +130,11 @@ int run_agent(sdbus::IConnection& conn, ManagerProxy& manager, const std::string
         agent.queue({p.get<0>(), p.get<1>(), p.get<2>(), p.get<3>(), p.get<4>()});
 
     std::string input;
+    std::vector<pollfd> fds{{signal_fd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
     while (true) {
-        while (conn.processPendingRequest()) {
-        }
-        auto pd = conn.getEventLoopPollData();
-        int timeout = -1;
-        if (pd.timeout_usec != UINT64_MAX) {
-            auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now().time_since_epoch())
-                           .count();
-            auto left = static_cast<std::int64_t>(pd.timeout_usec) - now;
-            timeout =
-                left <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left / 1000 + 1, 60000));
-        }
-        pollfd fds[3] = {{pd.fd, pd.events, 0}, {signal_fd, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
-        int n = ::poll(fds, 3, timeout);
-        if (n < 0 && errno != EINTR) throw Failure(std::string("poll: ") + std::strerror(errno));
-        if (fds[1].revents & POLLIN) break;
-        if (fds[0].revents & (POLLHUP | POLLERR)) throw Failure("lost the system bus");
-        if (fds[2].revents & (POLLIN | POLLHUP)) {
+        wait_on_bus(conn, fds);
+        if (fds[0].revents & POLLIN) break;
+        if (fds[1].revents & (POLLIN | POLLHUP)) {
             char buf[256];
             ssize_t got = ::read(STDIN_FILENO, buf, sizeof buf);
             if (got < 0 && errno == EINTR) continue;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <set>
 
 #include "daemon/api/errors.hpp"
@@ -281,6 +284,31 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
                       "); give more of its id or --adapter");
     }
     return found.front().t;
+}
+
+}  // namespace br::ctl
+
+namespace br::ctl {
+
+void wait_on_bus(sdbus::IConnection& conn, std::vector<pollfd>& fds) {
+    while (conn.processPendingRequest()) {
+    }
+    auto pd = conn.getEventLoopPollData();
+    int timeout = -1;
+    if (pd.timeout_usec != UINT64_MAX) {
+        auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+        auto left = static_cast<std::int64_t>(pd.timeout_usec) - now;
+        timeout = left <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left / 1000 + 1, 60000));
+    }
+    std::vector<pollfd> all{{pd.fd, static_cast<short>(pd.events), 0}};
+    for (auto& f : fds) f.revents = 0;
+    all.insert(all.end(), fds.begin(), fds.end());
+    const int n = ::poll(all.data(), all.size(), timeout);
+    if (n < 0 && errno != EINTR) throw Failure(std::string("poll: ") + std::strerror(errno));
+    if (all[0].revents & (POLLHUP | POLLERR)) throw Failure("lost the system bus");
+    for (std::size_t i = 0; i < fds.size(); ++i) fds[i].revents = all[i + 1].revents;
 }
 
 }  // namespace br::ctl

@@ -2,6 +2,7 @@
 // the proxies generated from dbus/*.xml, and how user arguments name peers.
 #pragma once
 
+#include <poll.h>
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <cstdint>
@@ -86,6 +87,11 @@ class ManagerProxy final
     void onInterfacesRemoved(const sdbus::ObjectPath& path,
                              const std::vector<std::string>& ifaces) override;
 };
+
+// Runs what the bus connection has pending, then waits until it has more or
+// one of `fds` is ready (their revents are filled in).  Throws Failure when
+// poll fails or the bus hangs up.  The loop of `monitor` and `agent`.
+void wait_on_bus(sdbus::IConnection& conn, std::vector<pollfd>& fds);
 
 class SessionProxy final : public sdbus::ProxyInterfaces<org::blueratchet::Session1_proxy> {
   public:

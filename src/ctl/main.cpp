@@ -609,24 +609,10 @@ int cmd_monitor(const Options& o) {
         });
     std::cerr << "blueratchetctl: monitoring org.blueratchet; Ctrl-C to stop\n";
 
+    std::vector<pollfd> fds{{sfd, POLLIN, 0}};
     while (true) {
-        while (bus.conn->processPendingRequest()) {
-        }
-        auto pd = bus.conn->getEventLoopPollData();
-        int timeout = -1;
-        if (pd.timeout_usec != UINT64_MAX) {
-            auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now().time_since_epoch())
-                           .count();
-            auto left = static_cast<std::int64_t>(pd.timeout_usec) - now;
-            timeout =
-                left <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left / 1000 + 1, 60000));
-        }
-        pollfd fds[2] = {{pd.fd, pd.events, 0}, {sfd, POLLIN, 0}};
-        int n = ::poll(fds, 2, timeout);
-        if (n < 0 && errno != EINTR) throw Failure(std::string("poll: ") + std::strerror(errno));
-        if (fds[1].revents & POLLIN) break;
-        if (fds[0].revents & (POLLHUP | POLLERR)) throw Failure("lost the system bus");
+        wait_on_bus(*bus.conn, fds);
+        if (fds[0].revents & POLLIN) break;
     }
     ::close(sfd);
     return 0;

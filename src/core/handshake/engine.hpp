@@ -258,6 +258,7 @@ class Responder {
     Step on_accept(const Message& m);
     Step on_bond(const Message& m);
     Step complete_pairing();
+    Step finish_session(Step step);
 
     // (Ordered to avoid padding, as clang-tidy's Padding check asks.)
     const Ed25519KeyPair& identity_;

@@ -215,5 +215,21 @@ std::optional<std::uint32_t> read_u32_plaintext(ByteView plain) {
     return r.u32be();
 }
 
+Expected<std::uint32_t, Failure> open_u32(SessionChannel& channel, const Message& m) {
+    auto plain = channel.open(m);
+    if (!plain) return unexpected(plain.error());
+    auto v = read_u32_plaintext(*plain);
+    if (!v) return unexpected(Failure::of(Error::Decode));
+    return *v;
+}
+
+Expected<Step, Failure> bond_step(SessionChannel& channel, const Message& m) {
+    auto passkey = open_u32(channel, m);
+    if (!passkey) return unexpected(passkey.error());
+    Step step;
+    step.bond_passkey = *passkey;
+    return step;
+}
+
 }  // namespace detail
 }  // namespace br::handshake

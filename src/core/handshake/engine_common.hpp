@@ -70,4 +70,10 @@ Expected<cert::SessionCert, Failure> mint_own(const Ed25519KeyPair& identity, co
 Bytes u32_plaintext(std::uint32_t v);
 std::optional<std::uint32_t> read_u32_plaintext(ByteView plain);
 
+// The u32 a CONFIRM or BOND carries, opened with the channel's receive key
+// (Noise on a bad tag, Decode on a wrong length).
+Expected<std::uint32_t, Failure> open_u32(SessionChannel& channel, const Message& m);
+// A step carrying the peer's BOND passkey, or the failure to open it.
+Expected<Step, Failure> bond_step(SessionChannel& channel, const Message& m);
+
 }  // namespace br::handshake::detail

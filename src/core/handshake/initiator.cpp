@@ -296,10 +296,8 @@ Step Initiator::finish_session(Step step, const cert::Certificate& peer_cert) {
 }
 
 Step Initiator::on_confirm(const Message& m) {
-    auto plain = channel_->open(m);
-    if (!plain) return fail(plain.error());
-    auto epoch = read_u32_plaintext(*plain);
-    if (!epoch) return fail(Error::Decode);
+    auto epoch = open_u32(*channel_, m);
+    if (!epoch) return fail(epoch.error());
     if (*epoch != chosen_epoch_ + 1) return fail(Error::ConfirmMismatch);
     // PRUNE: B holds exactly the new seed, so the chosen one (and anything
     // as old) goes now, not one resume later: a copy of B's older state is
@@ -315,13 +313,8 @@ Step Initiator::on_confirm(const Message& m) {
 }
 
 Step Initiator::on_bond(const Message& m) {
-    auto plain = channel_->open(m);
-    if (!plain) return fail(plain.error());
-    auto passkey = read_u32_plaintext(*plain);
-    if (!passkey) return fail(Error::Decode);
-    Step step;
-    step.bond_passkey = *passkey;
-    return step;
+    auto step = bond_step(*channel_, m);
+    return step ? std::move(*step) : fail(step.error());
 }
 
 Expected<Bytes, Failure> Initiator::seal_bond(std::uint32_t passkey) {

@@ -243,13 +243,7 @@ Step Responder::on_initiator_cert(const Message& m) {
         if (!confirm) return fail(confirm.error());
         step.send.push_back(std::move(*confirm));
     }
-    session_.emplace(make_session(kind_, version_, cert::Role::Responder, identity_.public_key(),
-                                  *peer_, handshake_hash_, std::move(*own_), *peer_cert_,
-                                  pair_code_));
-    own_.reset();
-    state_ = State::Done;
-    step.done = true;
-    return step;
+    return finish_session(std::move(step));
 }
 
 std::string Responder::pending_short_code() const {
@@ -287,6 +281,11 @@ Step Responder::complete_pairing() {
     if (!cert_msg) return fail(cert_msg.error());
     Step step;
     step.send.push_back(std::move(*cert_msg));
+    return finish_session(std::move(step));
+}
+
+// The session is ready: hand it over.
+Step Responder::finish_session(Step step) {
     session_.emplace(make_session(kind_, version_, cert::Role::Responder, identity_.public_key(),
                                   *peer_, handshake_hash_, std::move(*own_), *peer_cert_,
                                   pair_code_));
@@ -297,13 +296,8 @@ Step Responder::complete_pairing() {
 }
 
 Step Responder::on_bond(const Message& m) {
-    auto plain = channel_->open(m);
-    if (!plain) return fail(plain.error());
-    auto passkey = read_u32_plaintext(*plain);
-    if (!passkey) return fail(Error::Decode);
-    Step step;
-    step.bond_passkey = *passkey;
-    return step;
+    auto step = bond_step(*channel_, m);
+    return step ? std::move(*step) : fail(step.error());
 }
 
 Expected<Bytes, Failure> Responder::seal_bond(std::uint32_t passkey) {
