@@ -578,6 +578,14 @@ void DaemonCore::disconnect_device(const std::string& device_path) {
     bluez_.disconnect(device_path);
 }
 
+void DaemonCore::disconnect_device_after(const std::string& device_path,
+                                         std::chrono::milliseconds delay) {
+    shunned_.insert(device_path);
+    loop_.add_timer(delay, [this, device_path] {
+        if (shunned_.count(device_path)) bluez_.disconnect(device_path);
+    });
+}
+
 void DaemonCore::link_lost(const std::string& device_path, const std::string& why) {
     shunned_.erase(device_path);
     // First the keys: wipe every session on this device now.
@@ -752,13 +760,24 @@ bool DaemonCore::try_bond(const std::string& device_path) {
                   ": both bluetoothds asked about the same passkey, carried inside the session");
         answer_confirmations(device_path, true);
     } else {
+        // Different passkeys mean this connection is not the peer's own LE
+        // link: someone relays it.  The session is still end to end, but the
+        // link is known to be attacked, so it ends here, on both sides
+        // alike (the kernel ends it after a failed SMP pairing only
+        // sometimes, depending on which Pairing Failed crosses first).
         log::warning("LE bond refused device=", cut(device_path), " peer=", live->view.peer_id,
                      ": passkeys differ (ours ", pc->second.passkey, ", the peer's ", peer_passkey,
-                     "): someone is between the two LE links");
+                     "): someone is between the two LE links; disconnecting");
         report_bond_refused(device_path, "passkeys differ: ours " +
                                              std::to_string(pc->second.passkey) + ", the peer's " +
                                              std::to_string(peer_passkey));
+        const LinkId attacked = l->second;
         answer_confirmations(device_path, false);
+        drop_link(attacked, "LE bond passkeys differ", false);
+        // Our BOND is on its way to the peer: a Disconnect at once can
+        // overtake it inside bluetoothd and leave the peer nothing to compare
+        // (seen on the system tier), so the link ends a second later.
+        disconnect_device_after(device_path, std::chrono::seconds(1));
     }
     return true;
 }

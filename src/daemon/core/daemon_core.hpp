@@ -136,6 +136,9 @@ class DaemonCore : public Model {
     void arm_deadline(LinkSession& l);
     bool admit_first_contact(LinkSession& l);
     void disconnect_device(const std::string& device_path);
+    // The same, the Disconnect call itself `delay` later (writes from the
+    // device are dropped from now on; nothing is done if the link drops first).
+    void disconnect_device_after(const std::string& device_path, std::chrono::milliseconds delay);
     void request_approval(LinkSession& l, const std::string& short_code);
     void on_session(LinkSession& l, handshake::Session s);
     void on_link_failure(LinkSession& l, const std::string& why);
