@@ -252,6 +252,7 @@ bring_up_controller() {
     fail "$HCI never came up through $name after 3 attempts (see dmesg.log, $name.log)"
 }
 
+H4RELAY_ARM=/tmp/h4relay-flip-next-smp-random
 radio_up_b() {  # host B: btvirt gives B its controller and serves the air
     modprobe -a virtio_console af_alg algif_skcipher algif_hash cmac ecb bluetooth
     start_btmon
@@ -264,7 +265,9 @@ radio_up_b() {  # host B: btvirt gives B its controller and serves the air
         [ "$(cat "$d/name" 2>/dev/null)" = bt.a ] && port=/dev/${d##*/}
     done
     [ -n "$port" ] || fail "no virtio-serial port named bt.a (qemu -device virtserialport)"
-    spawn h4relay "$BR_TESTBED/bin/h4relay" "$port" /tmp/bt-server-le
+    # $H4RELAY_ARM armed: the next SMP Pairing Random from A gets one bit
+    # flipped (lib/h4relay.c): someone between the LE links, on demand.
+    spawn h4relay "$BR_TESTBED/bin/h4relay" "$port" /tmp/bt-server-le "$H4RELAY_ARM"
     wait_for 5 "h4relay to connect" grep -q relaying "$BR_OUT/h4relay.log"
     signal radio
 }

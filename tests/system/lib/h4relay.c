@@ -20,8 +20,19 @@
  * reports at advertising intervals after the scan started, so LE advertising
  * report events are held back by REPORT_DELAY_MS (packet order is kept).
  *
- * Usage: h4relay PORT SOCKET   (runs until the server closes; one log line
- * per event on stderr)
+ * Someone between the LE links, on demand: with a third argument ARM_FILE,
+ * while a file exists at that path the next SMP Pairing Random that host A
+ * sends has one bit flipped on its way to the air, and the file is removed
+ * (one packet per arming).  In LE Secure Connections numeric comparison the
+ * responder checks nothing about the initiator's nonce Na until the DHKey
+ * check, which comes after both users confirmed; with Na changed the two
+ * hosts compute different 6-digit passkeys from g2(PKa, PKb, Na, Nb), which
+ * is what a relay between two LE links produces.  The system tier uses it to
+ * show that blueratchetd refuses a bond whose two passkeys differ
+ * (scenario 10, docs/SECURITY.md, "LE bond bound to the session").
+ *
+ * Usage: h4relay PORT SOCKET [ARM_FILE]   (runs until the server closes; one
+ * log line per event on stderr)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -174,11 +185,34 @@ static int flush_due(int port) {
     return 0;
 }
 
+/* An ACL packet from the host carrying an SMP Pairing Random: H4 type,
+ * handle(2) length(2), L2CAP length(2) CID(2) = 0x0006 (SMP), code 0x04 and
+ * the 16-byte random.  Only whole, unfragmented SDUs (17 bytes) count. */
+static int is_smp_pairing_random(const uint8_t* pkt, size_t len) {
+    return len == 1 + 4 + 4 + 17 && pkt[0] == 0x02 && pkt[5] == 17 && pkt[6] == 0 &&
+           pkt[7] == 0x06 && pkt[8] == 0x00 && pkt[9] == 0x04;
+}
+
+/* Flips the last bit of the random if ARM_FILE exists (and removes it). */
+static void maybe_interfere(const char* arm_file, uint8_t* pkt, size_t len) {
+    if (!arm_file || !is_smp_pairing_random(pkt, len)) return;
+    if (unlink(arm_file) != 0) {
+        logf_("host A sent an SMP Pairing Random; passed on unchanged");
+        return;
+    }
+    pkt[len - 1] ^= 0x01;
+    logf_(
+        "host A sent an SMP Pairing Random; flipped one bit of it (armed by %s): "
+        "the two hosts will compute different passkeys",
+        arm_file);
+}
+
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: h4relay PORT SOCKET\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: h4relay PORT SOCKET [ARM_FILE]\n");
         return 2;
     }
+    const char* arm_file = argc == 4 ? argv[3] : NULL;
     setvbuf(stderr, NULL, _IOLBF, 0);
     int port = open(argv[1], O_RDWR | O_NOCTTY);
     if (port < 0) {
@@ -252,6 +286,7 @@ int main(int argc, char** argv) {
             for (ssize_t i = 0; i < n; i++) {
                 size_t len = parser_feed(&up, buf[i]);
                 if (!len) continue;
+                maybe_interfere(arm_file, up.pkt, len);
                 if (send(sock, up.pkt, len, MSG_NOSIGNAL) < 0) {
                     logf_("send: %s", strerror(errno));
                     return 1;

@@ -17,15 +17,23 @@
 #     four certificates differ from epoch 1's; mTLS with epoch 2's files
 #     succeeds; A's stale epoch 1 certificate/key against B's epoch 2 server,
 #     and a client still trusting B's epoch 1 certificate, are refused;
-#  4. LE pairing (`pair`): both agents' RequestConfirmation is answered from
-#     the passkeys the two daemons exchange inside the session (BOND), not
-#     merely because a session exists; originally:
-#     the live blueratchet session; Paired: yes;
-#  5. expiry with OnExpiry=rekey: 90 s after epoch 2 was minted, A's daemon
-#     rekeys over the live link: epoch 3 (kind=resume) on both sides, A's
-#     epoch 2 invalidated with reason=Expired, the link never dropped (one
-#     HCI Disconnect Complete in A's btmon: step 2's);
-#  6. disconnect: epoch 3 invalidated on both sides.
+#  4. someone between the LE links: B's relay flips one bit of the SMP
+#     Pairing Random A sends (lib/h4relay.c), so the two bluetoothds ask
+#     their agents about different passkeys; A's `pair` fails, both daemons
+#     log `LE bond refused ... passkeys differ` naming the two passkeys the
+#     scenario saw asked, B's `blueratchetctl monitor` prints `bond-refused`,
+#     Paired: no on both; the daemons disconnect (the link passes through
+#     someone) and both invalidate epoch 2 (LinkLost); A reconnects: resume,
+#     epoch 3;
+#  5. LE pairing (`pair`) again, nobody between: both agents'
+#     RequestConfirmation is answered from the passkeys the two daemons
+#     exchange inside the session (BOND), because they are equal, not merely
+#     because a session exists; Paired: yes;
+#  6. expiry with OnExpiry=rekey: 90 s after epoch 3 was minted, A's daemon
+#     rekeys over the live link: epoch 4 (kind=resume) on both sides, A's
+#     epoch 3 invalidated with reason=Expired, the link never dropped (two
+#     HCI Disconnect Complete in A's btmon: steps 2 and 4);
+#  7. disconnect: epoch 4 invalidated on both sides.
 # Stage `br-pair` = bluetoothctl connect to both sides' certificates minted
 # (tests/system/run prints it beside 01-pair-plain's `pair`).  The lines
 # written with `narrate` are the story ./scripts/demo prints.
@@ -184,7 +192,50 @@ else
 fi
 stage tls-stale
 
-# 4. LE pairing over the live session: the agents confirm from it.
+# 4. Someone between the LE links: the two passkeys differ, the bond is
+# refused, and the daemons end the link.
+signal want-interference
+wait_peer interference-armed 60 >/dev/null
+btctl "pair $B"
+btctl_expect "Pairing successful|Failed to pair" 40
+btctl_has "Failed to pair" \
+    || fail "the bond went through although B's relay changed A's SMP Pairing Random"
+log "A: $(btctl_match 'Failed to pair')"
+wait_for 10 "A's daemon to refuse the bond" \
+    grep -qE "LE bond refused device=$(dev_path "$B") .*passkeys differ" "$BR_OUT/blueratchetd.log"
+refused_a=$(grep -E "LE bond refused device=$(dev_path "$B") .*passkeys differ" "$BR_OUT/blueratchetd.log" | tail -n1)
+asked_a=$(grep -oE "agent RequestConfirmation device=[^ ]* passkey=[0-9]+" "$BR_OUT/blueratchetd.log" | tail -n1 | sed 's/.*passkey=//')
+[ -n "$asked_a" ] || fail "A's bluetoothd never asked A's agent to confirm a passkey"
+echo "$refused_a" | grep -q "(ours $((10#$asked_a)), " \
+    || fail "A's refusal does not name the passkey A's bluetoothd asked about ($asked_a): $refused_a"
+log "A: $refused_a"
+dev_not "$B" Paired || fail "A's bluetoothd holds a bond with $B after the refusal"
+wait_for 20 "Connected: no for $B (the daemons end a link whose passkeys differ)" dev_not "$B" Connected
+wait_for 5 "A's daemon to invalidate the epoch 2 session" br_invalidated "$B" 2
+br_expect_no_session
+signal interference-refused "$asked_a"
+wait_peer interference-checked 60 >/dev/null
+stage bond-refused
+narrate "Someone between the LE links: B's relay flips one bit of the SMP Pairing Random A sends, so A's bluetoothd asks about passkey $asked_a and B's about $(wait_peer interference-checked 1)."
+narrate "A: bluetoothctl pair $B  -> $(btctl_match 'Failed to pair'): each daemon sent its passkey inside the session and refused, as they differ:"
+narrate "    A's daemon: LE bond refused: ${refused_a#*: }"
+narrate "    B's blueratchetctl monitor: $(wait_peer interference-monitor 1)"
+narrate "    Paired: no on both sides; the daemons end the link (it passes through someone), and both invalidate epoch 2 (LinkLost)."
+
+btctl "connect $B"
+wait_for 30 "Connected: yes for $B (after the refused bond)" dev_is "$B" Connected
+wait_for 40 "A's daemon to mint a resumed session with $B (epoch 3)" br_minted "$B" 3
+line3=$(br_minted "$B" 3)
+fp3=$(br_fp_code "$line3")
+echo "$line3" | grep -q "kind=resume" || fail "the session after the refused bond is not a resume: $line3"
+signal minted3 "$fp3"
+[ "$(wait_peer minted3 60)" = "$fp3" ] || fail "B minted another epoch 3 fingerprint"
+br_expect_session "$B" 3 "$fp3"
+stage resume-after-refusal
+narrate "A: bluetoothctl connect $B  -> resume, epoch 3 ($(fp_text "$fp3") on both): the refused bond cost the pair nothing."
+
+# 5. LE pairing over the live session, nobody between: the agents confirm
+# because the passkeys exchanged inside the session are equal.
 btctl "pair $B"
 btctl_expect "Pairing successful|Failed to pair" 40
 btctl_has "Pairing successful" || fail "pairing failed: $(btctl_match 'Failed to pair')"
@@ -192,38 +243,38 @@ stage pair
 wait_for 10 "Paired: yes for $B" dev_is "$B" Paired
 grep -E "pairing confirmed|agent Request|LE bond" "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /' || true
 passkey=$(grep -oE "agent RequestConfirmation device=[^ ]* passkey=[0-9]+" "$BR_OUT/blueratchetd.log" | tail -n1 | sed 's/.*passkey=//')
-grep -qE "LE bond confirmed device=$(dev_path "$B") .*same passkey" "$BR_OUT/blueratchetd.log" \
+grep -qE "LE bond confirmed device=$(dev_path "$B") .*epoch=3: .*same passkey" "$BR_OUT/blueratchetd.log" \
     || fail "A's agent did not confirm from the passkeys compared inside the session"
 signal paired "$passkey"
-narrate "A: bluetoothctl pair $B  -> Pairing successful: each daemon sent the passkey its bluetoothd asked about ($passkey) to the other inside the live blueratchet session, and confirmed because they are equal (a relay between two LE links would get two different passkeys)."
+narrate "A: bluetoothctl pair $B  -> Pairing successful: each daemon sent the passkey its bluetoothd asked about ($passkey) to the other inside the live blueratchet session, and confirmed because they are equal."
 
-# 5. Expiry, OnExpiry=rekey: a new epoch over the live link.
-narrate "Waiting for epoch 2 to expire (90 s after it was minted; the shortest allowed is 60, 90 leaves room for steps 1 and 3 on a loaded machine): OnExpiry = rekey..."
+# 6. Expiry, OnExpiry=rekey: a new epoch over the live link.
+narrate "Waiting for epoch 3 to expire (90 s after it was minted; the shortest allowed is 60): OnExpiry = rekey..."
 stage_mark
-wait_for 150 "A's daemon to rekey: epoch 3 over the live link" br_minted "$B" 3
+wait_for 150 "A's daemon to rekey: epoch 4 over the live link" br_minted "$B" 4
 stage rekey
-line3=$(br_minted "$B" 3)
-fp3=$(br_fp_code "$line3")
-log "A: $line3"
-echo "$line3" | grep -q "kind=resume" || fail "the rekeyed session is not a resume: $line3"
-[ "$(br_invalidated_any "$B" 2)" = Expired ] \
-    || fail "A's epoch 2 was invalidated with reason=$(br_invalidated_any "$B" 2), want Expired"
+line4=$(br_minted "$B" 4)
+fp4=$(br_fp_code "$line4")
+log "A: $line4"
+echo "$line4" | grep -q "kind=resume" || fail "the rekeyed session is not a resume: $line4"
+[ "$(br_invalidated_any "$B" 3)" = Expired ] \
+    || fail "A's epoch 3 was invalidated with reason=$(br_invalidated_any "$B" 3), want Expired"
 grep -q "session expired adapter=$HCI .*: rekeying over the live link" "$BR_OUT/blueratchetd.log" \
     || fail "A's daemon did not log the rekey over the live link"
 dev_is "$B" Connected || fail "the link to $B dropped at expiry (OnExpiry=rekey)"
 n=$(grep -c "HCI Event: Disconnect Complete" "$BR_OUT/btmon.log" || true)
-[ "$n" = 1 ] || fail "A's btmon shows $n Disconnect Complete events, want 1 (step 2's): the link dropped at the rekey"
-signal rekeyed "$fp3"
-[ "$(wait_peer rekeyed 60)" = "$fp3" ] || fail "B minted another epoch 3 fingerprint"
-br_expect_session "$B" 3 "$fp3"
-narrate "Epoch 2 expired (A: reason Expired, B: reason $(wait_peer b-epoch2-reason 5)); A's daemon rekeyed over the live link:"
-narrate "    epoch 3, $(fp_text "$fp3") on both; the link never dropped."
+[ "$n" = 2 ] || fail "A's btmon shows $n Disconnect Complete events, want 2 (steps 2 and 4): the link dropped at the rekey"
+signal rekeyed "$fp4"
+[ "$(wait_peer rekeyed 60)" = "$fp4" ] || fail "B minted another epoch 4 fingerprint"
+br_expect_session "$B" 4 "$fp4"
+narrate "Epoch 3 expired (A: reason Expired, B: reason $(wait_peer b-epoch3-reason 5)); A's daemon rekeyed over the live link:"
+narrate "    epoch 4, $(fp_text "$fp4") on both; the link never dropped."
 
-# 6. Disconnect.
+# 7. Disconnect.
 btctl "disconnect $B"
 wait_for 30 "Connected: no for $B" dev_not "$B" Connected
-wait_for 5 "A's daemon to invalidate the epoch 3 session" br_invalidated "$B" 3
+wait_for 5 "A's daemon to invalidate the epoch 4 session" br_invalidated "$B" 4
 br_expect_no_session
-narrate "A: bluetoothctl disconnect $B: epoch 3 invalidated on both sides (reason LinkLost)."
+narrate "A: bluetoothctl disconnect $B: epoch 4 invalidated on both sides (reason LinkLost)."
 signal done
 wait_peer done 60 >/dev/null
