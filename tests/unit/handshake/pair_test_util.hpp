@@ -1,10 +1,13 @@
-// Drives an Initiator and a Responder against each other in memory.
+// Drives an Initiator and a Responder against each other in memory, each
+// behind the handshake::Pump every product link uses.
 #pragma once
 
 #include <deque>
 #include <functional>
+#include <memory>
 
 #include "core/handshake/engine.hpp"
+#include "core/handshake/pump.hpp"
 #include "memory_book.hpp"
 
 namespace br::test {
@@ -33,36 +36,55 @@ inline Outcome connect(Device& a, Device& b, bool approve = true,
     Outcome out;
     std::optional<handshake::DeviceId> known;
     if (a.book.disk.count(b.id())) known = b.id();
-    handshake::Initiator ini(a.identity, known, a.book, a.replay, {}, now);
-    handshake::Responder res(b.identity, b.book, b.replay, {}, now_b ? now_b : now);
+    // Each engine behind its pump, whole messages both ways (the framing has
+    // its own tests): the queue is the wire, where `tamper` reaches in.
     struct InFlight {
         bool from_a;
         Bytes bytes;
     };
     std::deque<InFlight> q;
-    auto take = [&](handshake::Step s, bool from_a) {
-        for (auto& m : s.send) q.push_back({from_a, std::move(m)});
-        if (s.failure) (from_a ? out.a_fail : out.b_fail) = s.failure;
-        return s;
+    auto wire = [&q](bool from_a) {
+        return handshake::PumpTransport{[&q, from_a](ByteView m) {
+                                            q.push_back({from_a, Bytes(m.begin(), m.end())});
+                                            return true;
+                                        },
+                                        std::nullopt};
     };
-    take(ini.start(), true);
+    handshake::Pump* pumps[2] = {};
+    auto events = [&](bool side_a) {
+        handshake::PumpEvents ev;
+        ev.approval_needed = [&, side_a](const std::string&) {
+            pumps[side_a ? 0 : 1]->approve(side_a ? approve_a : approve);
+        };
+        ev.session = [&out, side_a](handshake::Session s) {
+            (side_a ? out.a : out.b) = std::move(s);
+        };
+        ev.failed = [&out, side_a](const handshake::PumpFailure& f) {
+            // Whole messages cannot break the framing; the one failure that
+            // is not the engine's is a message after the responder's
+            // session, which the engine itself would call Finished.
+            (side_a ? out.a_fail : out.b_fail) =
+                f.handshake ? *f.handshake : handshake::Failure::of(handshake::Error::Finished);
+        };
+        return ev;
+    };
+    handshake::Pump pump_a(wire(true), events(true));
+    handshake::Pump pump_b(wire(false), events(false));
+    pumps[0] = &pump_a;
+    pumps[1] = &pump_b;
+    pump_b.serve(std::make_unique<handshake::Responder>(
+        b.identity, b.book, b.replay, handshake::Settings{}, now_b ? now_b : now));
+    pump_a.start(std::make_unique<handshake::Initiator>(a.identity, known, a.book, a.replay,
+                                                        handshake::Settings{}, now));
     while (!q.empty()) {
         InFlight m = std::move(q.front());
         q.pop_front();
         if (tamper && !tamper(out.messages, m.from_a, m.bytes)) break;
         ++out.messages;
-        if (m.from_a) {
-            if (res.state() == handshake::Responder::State::Failed) break;
-            auto s = take(res.receive(m.bytes), false);
-            if (s.needs_approval) take(res.approve(approve), false);
-        } else {
-            if (ini.state() == handshake::Initiator::State::Failed) break;
-            auto s = take(ini.receive(m.bytes), true);
-            if (s.needs_approval) take(ini.approve(approve_a), true);
-        }
+        handshake::Pump& to = m.from_a ? pump_b : pump_a;
+        if (to.state() == handshake::Pump::State::Failed) break;
+        to.receive(m.bytes);
     }
-    out.a = ini.take_session();
-    out.b = res.take_session();
     return out;
 }
 
