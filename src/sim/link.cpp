@@ -2,27 +2,25 @@
 
 namespace br::sim {
 
-bool Link::send(int from, ByteView message) {
-    auto fragments = frame::fragment(message, params_.att_mtu);
-    if (!fragments) return false;
+void Link::send_fragment(int from, ByteView fragment) {
     if (from != last_sender_) {
         ++flights_;
         last_sender_ = from;
     }
     auto& st = stats_[from];
-    ++st.messages;
-    st.message_bytes += message.size();
-    std::bernoulli_distribution lost(params_.loss);
-    for (auto& f : *fragments) {
-        ++st.fragments;
-        st.air_bytes += f.size() + frame::kAttOverhead;
-        if (params_.loss > 0 && lost(rng_)) {
-            ++st.lost_fragments;
-            continue;
-        }
-        queue_.push(InFlight{now_ms_ + params_.latency_ms, order_++, 1 - from, std::move(f)});
+    if (fragment.size() >= frame::kFirstHeaderLen && (fragment[0] & frame::kFlagFirst)) {
+        ++st.messages;
+        st.message_bytes += static_cast<std::size_t>(fragment[1]) << 8 | fragment[2];
     }
-    return true;
+    ++st.fragments;
+    st.air_bytes += fragment.size() + frame::kAttOverhead;
+    std::bernoulli_distribution lost(params_.loss);
+    if (params_.loss > 0 && lost(rng_)) {
+        ++st.lost_fragments;
+        return;
+    }
+    queue_.push(InFlight{now_ms_ + params_.latency_ms, order_++, 1 - from,
+                         Bytes(fragment.begin(), fragment.end())});
 }
 
 std::optional<Link::Arrival> Link::next() {

@@ -1,6 +1,7 @@
-// An in-memory GATT-like link with virtual time: messages are fragmented at
-// the ATT MTU (src/core/frame/), each fragment may be lost, and arrives after
-// the configured one-way latency.  Nothing sleeps: time is simulated.
+// An in-memory GATT-like link with virtual time: it carries the fragments
+// each side's handshake::Pump cuts at the ATT MTU (src/core/frame/); each
+// fragment may be lost, and arrives after the configured one-way latency.
+// Nothing sleeps: time is simulated.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,7 @@ struct LinkParams {
 
 struct DirectionStats {
     std::size_t messages = 0;
-    std::size_t message_bytes = 0;  // protocol messages, before framing
+    std::size_t message_bytes = 0;  // protocol messages, before framing (FIRST headers' L)
     std::size_t fragments = 0;
     std::size_t air_bytes = 0;  // ATT payloads incl. fragment headers, plus 3-byte ATT headers
     std::size_t lost_fragments = 0;
@@ -31,8 +32,9 @@ class Link {
   public:
     Link(LinkParams params, std::mt19937_64& rng) : params_(params), rng_(rng) {}
 
-    // Side 0 is the central (A), side 1 the peripheral (B).
-    bool send(int from, ByteView message);
+    // Side 0 is the central (A), side 1 the peripheral (B).  One fragment
+    // (one ATT write or notification); a FIRST fragment counts a message.
+    void send_fragment(int from, ByteView fragment);
 
     struct Arrival {
         int to;

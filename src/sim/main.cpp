@@ -18,6 +18,7 @@
 #include "core/cert/x509_pem.hpp"
 #include "core/frame/frame.hpp"
 #include "core/handshake/engine.hpp"
+#include "core/handshake/pump.hpp"
 #include "core/handshake/store_peer_book.hpp"
 #include "core/store/state.hpp"
 #include "core/time/clock.hpp"
@@ -72,56 +73,52 @@ Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt
     if (a.store.find(b.identity.public_key())) known = b.identity.public_key();
     a.book.set_now(now);
     b.book.set_now(now);
-    handshake::Initiator ini(a.identity, known, a.book, a.replay, settings, now);
-    handshake::Responder res(b.identity, b.book, b.replay, settings, now);
-    frame::Reassembler at[2];
-
-    auto fail = [&](std::string why) {
-        r.failure = std::move(why);
-        return false;
+    // Each side's pump frames what its engine sends onto the link; both
+    // users approve a first contact (the simulator compares the codes below).
+    auto ini =
+        std::make_unique<handshake::Initiator>(a.identity, known, a.book, a.replay, settings, now);
+    handshake::Initiator* initiator = ini.get();
+    handshake::Pump* pumps[2] = {};
+    auto events = [&](int side) {
+        handshake::PumpEvents ev;
+        ev.approval_needed = [&pumps, side](const std::string&) { pumps[side]->approve(true); };
+        ev.session = [&r, side](handshake::Session s) { (side == 0 ? r.a : r.b) = std::move(s); };
+        ev.failed = [&r, side](const handshake::PumpFailure& f) {
+            if (!r.failure.empty()) return;
+            if (f.kind == handshake::PumpFailure::Kind::Framing && f.framing)
+                r.failure = std::string("frame: ") + frame::to_string(*f.framing);
+            else if (f.kind == handshake::PumpFailure::Kind::Handshake && f.handshake)
+                r.failure = std::string(side == 0 ? "A: " : "B: ") + f.handshake->describe();
+            else
+                r.failure = std::string(side == 0 ? "A: " : "B: ") + f.describe();
+        };
+        return ev;
     };
-    auto deliver = [&](int from, handshake::Step step) {
-        for (auto& m : step.send)
-            if (!link.send(from, m)) return fail("message does not fit a frame");
-        if (step.failure)
-            return fail(std::string(from == 0 ? "A: " : "B: ") + step.failure->describe());
-        return true;
+    auto transport = [&link, &params](int side) {
+        return handshake::PumpTransport{[&link, side](ByteView f) {
+                                            link.send_fragment(side, f);
+                                            return true;
+                                        },
+                                        params.att_mtu};
     };
+    handshake::Pump pump_a(transport(0), events(0));
+    handshake::Pump pump_b(transport(1), events(1));
+    pumps[0] = &pump_a;
+    pumps[1] = &pump_b;
+    pump_b.serve(
+        std::make_unique<handshake::Responder>(b.identity, b.book, b.replay, settings, now));
 
     double t0 = cpu_ms();
-    handshake::Step first = ini.start();
+    pump_a.start(std::move(ini));
     r.cpu_a += cpu_ms() - t0;
-    bool alive = deliver(0, std::move(first));
-    while (alive) {
+    while (r.failure.empty()) {
         auto arrival = link.next();
         if (!arrival) break;
-        auto msg = at[arrival->to].feed(arrival->fragment);
-        if (!msg) {
-            alive = fail(std::string("frame: ") + frame::to_string(msg.error()));
-            break;
-        }
-        if (!msg->has_value()) continue;
         double c0 = cpu_ms();
-        handshake::Step step;
-        if (arrival->to == 1) {
-            step = res.receive(**msg);
-            if (step.needs_approval && !step.failure) {
-                auto sends = std::move(step.send);
-                step = res.approve(true);
-                sends.insert(sends.end(), step.send.begin(), step.send.end());
-                step.send = std::move(sends);
-            }
-            r.cpu_b += cpu_ms() - c0;
-        } else {
-            step = ini.receive(**msg);
-            if (step.needs_approval && !step.failure) step = ini.approve(true);  // A's user: yes
-            r.cpu_a += cpu_ms() - c0;
-        }
-        alive = deliver(arrival->to, std::move(step));
+        pumps[arrival->to]->on_fragment(arrival->fragment);
+        (arrival->to == 0 ? r.cpu_a : r.cpu_b) += cpu_ms() - c0;
     }
-    r.a = ini.take_session();
-    r.b = res.take_session();
-    r.kind = ini.kind();
+    r.kind = initiator->kind();
     r.ab = link.stats(0);
     r.ba = link.stats(1);
     r.flights = link.flights();

@@ -1,7 +1,7 @@
 // One blueratchet connection run to completion in memory, both engines in
-// this thread, recording every message: what bench_air measures the air
-// with and bench_store keeps live sessions from.  (bench_core has its own
-// loop, which times each side's calls.)
+// this thread behind their handshake::Pumps, recording every message: what
+// bench_air measures the air with and bench_store keeps live sessions from.  (bench_core has its
+// own loop, which times each side's calls.)
 #pragma once
 
 #include <cstddef>

@@ -43,6 +43,7 @@
 
 #include "core/frame/frame.hpp"
 #include "core/handshake/engine.hpp"
+#include "core/handshake/pump.hpp"
 #include "core/handshake/store_peer_book.hpp"
 #include "core/store/peer_store.hpp"
 #include "core/store/state.hpp"
@@ -115,48 +116,40 @@ int main(int argc, char** argv) {
     std::cerr << "br-bus-peer: identity " << b64url(cur->identity.public_key()) << "\n";
 
     handshake::Settings settings{validity};
-    std::unique_ptr<handshake::Initiator> ini;
-    frame::Reassembler rx;
-    std::size_t mtu = 23;
-
-    auto send_bytes = [&](const Bytes& m) {
-        auto frags = frame::fragment(m, mtu);
-        if (!frags) {
-            std::cout << "fail frame " << frame::to_string(frags.error()) << "\n";
-            return false;
-        }
-        for (const auto& f : *frags) std::cout << "frag " << to_hex(f) << "\n";
-        return true;
-    };
-    std::function<void(const handshake::Step&)> send_step = [&](const handshake::Step& step) {
-        for (const auto& m : step.send)
-            if (!send_bytes(m)) return;
-        if (step.failure) {
-            std::cout << "fail " << step.failure->describe() << "\n";
-            ini.reset();
-            return;
-        }
-        if (step.needs_approval && ini) {
+    // One pump per connection: every pair/resume/garbage command is a new
+    // link, as a phone that connects again.
+    std::optional<handshake::Pump> pump;
+    handshake::Initiator* ini = nullptr;  // the running handshake's engine (owned by pump)
+    auto new_link = [&](std::size_t mtu) {
+        handshake::PumpEvents ev;
+        ev.approval_needed = [&](const std::string& code) {
             // The central's side of the comparison: this tool's user always
             // says yes (the daemon's side is what the bus tier tests).
-            std::cout << "code " << ini->pending_short_code() << "\n";
-            send_step(ini->approve(true));
-            return;
-        }
-        if (step.bond_passkey) std::cout << "bond " << *step.bond_passkey << "\n";
-        if (step.confirmed) std::cout << "confirmed\n";
-        if (step.done && ini) {
-            auto s = ini->take_session();
-            if (!s) {
-                std::cout << "fail done without a session\n";
-                return;
-            }
-            std::cout << "done " << handshake::to_string(s->kind) << " " << s->epoch << " "
-                      << to_hex(s->fingerprint) << " " << s->short_code << " " << b64url(s->peer_id)
-                      << " " << s->not_after() << "\n";
-            // The engine stays: a 1.1 resume's CONFIRM and the session's
-            // BOND messages still come through it.
-        }
+            std::cout << "code " << code << "\n";
+            pump->approve(true);
+        };
+        ev.session = [](handshake::Session s) {
+            std::cout << "done " << handshake::to_string(s.kind) << " " << s.epoch << " "
+                      << to_hex(s.fingerprint) << " " << s.short_code << " " << b64url(s.peer_id)
+                      << " " << s.not_after() << "\n";
+        };
+        ev.confirmed = [] { std::cout << "confirmed\n"; };
+        ev.bond = [](std::uint32_t passkey) { std::cout << "bond " << passkey << "\n"; };
+        ev.failed = [](const handshake::PumpFailure& f) {
+            if (f.kind == handshake::PumpFailure::Kind::Handshake && f.handshake)
+                std::cout << "fail " << f.handshake->describe() << "\n";
+            else if (f.kind == handshake::PumpFailure::Kind::Framing && f.framing)
+                std::cout << "fail frame " << frame::to_string(*f.framing) << "\n";
+            else
+                std::cout << "fail " << f.describe() << "\n";
+        };
+        handshake::PumpTransport io{[](ByteView f) {
+                                        std::cout << "frag " << to_hex(f) << "\n";
+                                        return true;
+                                    },
+                                    mtu};
+        pump.emplace(std::move(io), std::move(ev));
+        ini = nullptr;
     };
 
     std::string line;
@@ -179,14 +172,12 @@ int main(int argc, char** argv) {
                 continue;
             }
             cur = p.get();
-            ini.reset();
-            rx.reset();
+            pump.reset();
+            ini = nullptr;
             std::cout << "id " << b64url(cur->identity.public_key()) << "\nend" << std::endl;
             continue;
         }
         if (cmd == "pair" || cmd == "resume" || cmd == "resume10" || cmd == "garbage") {
-            mtu = arg.empty() ? 23 : std::strtoul(arg.c_str(), nullptr, 10);
-            rx.reset();
             std::optional<handshake::DeviceId> peer;
             if (cmd == "resume" || cmd == "resume10") {
                 for (const auto& [pid, info] : cur->store.peers())
@@ -196,47 +187,30 @@ int main(int argc, char** argv) {
                     continue;
                 }
             }
+            new_link(arg.empty() ? 23 : std::strtoul(arg.c_str(), nullptr, 10));
             if (cmd == "garbage") {
-                Bytes junk(40, 0xee);
-                handshake::Step step;
-                step.send.push_back(junk);
-                send_step(step);
+                pump->send_message(Bytes(40, 0xee));
             } else {
                 cur->book.set_now(now());
-                ini = std::make_unique<handshake::Initiator>(cur->identity, peer, cur->book,
-                                                             cur->replay, settings, now());
-                if (cmd == "resume10") ini->resume_in_1_0();
-                send_step(ini->start());
+                auto engine = std::make_unique<handshake::Initiator>(cur->identity, peer, cur->book,
+                                                                     cur->replay, settings, now());
+                if (cmd == "resume10") engine->resume_in_1_0();
+                ini = engine.get();
+                pump->start(std::move(engine));
             }
         } else if (cmd == "bond") {
             // Our bluetoothd's passkey, sent over the live session (BOND).
-            if (!ini) {
+            if (!pump || !pump->send_bond(
+                             static_cast<std::uint32_t>(std::strtoul(arg.c_str(), nullptr, 10))))
                 std::cout << "error no session\n";
-            } else {
-                auto sealed = ini->seal_bond(
-                    static_cast<std::uint32_t>(std::strtoul(arg.c_str(), nullptr, 10)));
-                if (!sealed)
-                    std::cout << "fail " << sealed.error().describe() << "\n";
-                else
-                    send_bytes(*sealed);
-            }
         } else if (cmd == "recv") {
             auto bytes = from_hex(arg);
-            if (!bytes) {
+            if (!bytes)
                 std::cout << "error bad hex\n";
-            } else {
-                auto msg = rx.feed(*bytes);
-                if (!msg) {
-                    std::cout << "fail frame " << frame::to_string(msg.error()) << "\n";
-                    ini.reset();
-                } else if (msg->has_value()) {
-                    if (!ini) {
-                        std::cout << "error a message with no handshake running\n";
-                    } else {
-                        send_step(ini->receive(**msg));
-                    }
-                }
-            }
+            else if (!ini || pump->state() == handshake::Pump::State::Failed)
+                std::cout << "error a message with no handshake running\n";
+            else
+                pump->on_fragment(*bytes);
         } else {
             std::cout << "error unknown command " << cmd << "\n";
         }
