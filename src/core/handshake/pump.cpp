@@ -144,7 +144,7 @@ void Pump::handle(Step step) {
     for (const auto& m : step.send)
         if (!send_message(m)) return;
     if (step.failure) {
-        fail(PumpFailure::of(std::move(*step.failure)));
+        fail(PumpFailure::of(*step.failure));
         return;
     }
     if (step.needs_approval) {

@@ -46,7 +46,7 @@ struct PumpFailure {
     std::optional<Failure> handshake;
     std::optional<frame::FrameError> framing;
 
-    static PumpFailure of(Failure f) { return {Kind::Handshake, std::move(f), std::nullopt}; }
+    static PumpFailure of(const Failure& f) { return {Kind::Handshake, f, std::nullopt}; }
     static PumpFailure frame(frame::FrameError e) { return {Kind::Framing, std::nullopt, e}; }
     static PumpFailure transport() { return {Kind::Transport, std::nullopt, std::nullopt}; }
     static PumpFailure no_handshake() { return {Kind::NoHandshake, std::nullopt, std::nullopt}; }
