@@ -1,5 +1,7 @@
 #include "daemon/event_loop.hpp"
 
+#include <sdbus-c++/IConnection.h>
+
 #include <sys/epoll.h>
 #include <unistd.h>
 

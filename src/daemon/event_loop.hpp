@@ -9,8 +9,6 @@
 // daemon.
 #pragma once
 
-#include <sdbus-c++/IConnection.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -18,38 +16,33 @@
 #include <memory>
 #include <set>
 
+#include "daemon/loop.hpp"
+
+namespace sdbus {
+class IConnection;
+}
+
 namespace br::daemon {
 
-class EventLoop {
+class EventLoop final : public Loop {
   public:
-    using Clock = std::chrono::steady_clock;
-    using TimerId = std::uint64_t;
-    using FdCallback = std::function<void(std::uint32_t epoll_events)>;
-
     EventLoop();
-    ~EventLoop();
+    ~EventLoop() override;
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
     // The bus connection whose messages this loop dispatches.
     void attach_bus(sdbus::IConnection& conn) { bus_ = &conn; }
 
-    // Watches fd for `events` (EPOLLIN, ...); EPOLLHUP/EPOLLERR are always
-    // reported.  One watch per fd; watching again replaces the callback.
-    void watch_fd(int fd, std::uint32_t events, FdCallback cb);
-    void unwatch_fd(int fd);
-
-    // One-shot timers.  cancel() of an unknown or fired id is a no-op.
-    TimerId add_timer(std::chrono::milliseconds delay, std::function<void()> cb);
-    void cancel(TimerId id);
+    void watch_fd(int fd, std::uint32_t events, FdCallback cb) override;
+    void unwatch_fd(int fd) override;
+    TimerId add_timer(std::chrono::milliseconds delay, std::function<void()> cb) override;
+    void cancel(TimerId id) override;
+    Clock::time_point now() const override { return Clock::now(); }
     // Timers armed and not yet run or cancelled, and the length of the
     // queue behind them: equal unless something leaks (tests).
     std::size_t timers_armed() const { return timers_.size(); }
     std::size_t timers_queued() const { return due_.size(); }
-    // Runs cb on the next iteration (after the current callback returns):
-    // for work that must not happen inside a library callback, such as
-    // destroying the sdbus proxy that is delivering the reply.
-    void defer(std::function<void()> cb) { add_timer(std::chrono::milliseconds(0), std::move(cb)); }
 
     // Runs until stop(); returns the exit code given to stop().
     int run();

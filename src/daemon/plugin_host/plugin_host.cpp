@@ -306,7 +306,7 @@ struct PluginHost::Impl {
         Plugin* plugin = nullptr;
         FirstContact contact;
         Verdict verdict;
-        EventLoop::TimerId timer = 0;
+        Loop::TimerId timer = 0;
         Clock::time_point deadline;
         bool visible = false;  // the plugin answered BR_PENDING
     };
@@ -318,7 +318,7 @@ struct PluginHost::Impl {
         bool invalidated = false;
     };
 
-    EventLoop& loop;
+    Loop& loop;
     HostOptions options;
     PluginHost* outer = nullptr;
     std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
@@ -329,9 +329,9 @@ struct PluginHost::Impl {
     std::map<ApprovalId, Approval> approvals;
     std::map<std::string, std::shared_ptr<HookSession>> sessions;  // by fingerprint
     ApprovalId next_id = 1;
-    EventLoop::TimerId watchdog = 0;
+    Loop::TimerId watchdog = 0;
 
-    Impl(EventLoop& l, HostOptions o) : loop(l), options(std::move(o)) {
+    Impl(Loop& l, HostOptions o) : loop(l), options(std::move(o)) {
         mailbox->efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (mailbox->efd < 0)
             throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
@@ -697,7 +697,7 @@ struct PluginHost::Impl {
             Plugin* p = plugin_of(x);
             auto it = impl->approvals.find(id);
             if (!p || p->disabled || it == impl->approvals.end() || it->second.plugin != p) return;
-            auto at = Clock::now() + std::chrono::seconds(seconds);
+            auto at = impl->loop.now() + std::chrono::seconds(seconds);
             if (at >= it->second.deadline) return;
             impl->arm_deadline(it->second, at);
         });
@@ -707,7 +707,7 @@ struct PluginHost::Impl {
     void arm_deadline(Approval& a, Clock::time_point at) {
         loop.cancel(a.timer);
         a.deadline = at;
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at - Clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at - loop.now());
         ApprovalId id = a.id;
         a.timer = loop.add_timer(std::max(left, std::chrono::milliseconds(0)), [this, id] {
             auto it = approvals.find(id);
@@ -761,7 +761,7 @@ struct PluginHost::Impl {
         }
         Plugin& p = *approval;
         a.plugin = &p;
-        arm_deadline(a, Clock::now() + std::chrono::seconds(secs));
+        arm_deadline(a, loop.now() + std::chrono::seconds(secs));
         {
             std::lock_guard<std::mutex> g(p.extra->m);
             p.extra->live.insert(id);
@@ -824,7 +824,7 @@ struct PluginHost::Impl {
         v.address = a.contact.address;
         v.short_code = a.contact.short_code;
         v.role = a.contact.role;
-        auto left = std::chrono::duration_cast<std::chrono::seconds>(a.deadline - Clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::seconds>(a.deadline - loop.now());
         v.expires_in = static_cast<std::uint32_t>(std::max<std::int64_t>(left.count(), 0));
         return v;
     }
@@ -915,7 +915,7 @@ struct PluginHost::Impl {
     }
 };
 
-PluginHost::PluginHost(EventLoop& loop, HostOptions options)
+PluginHost::PluginHost(Loop& loop, HostOptions options)
     : impl_(std::make_unique<Impl>(loop, std::move(options))) {
     impl_->outer = this;
 }

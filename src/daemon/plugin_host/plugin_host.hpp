@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "daemon/event_loop.hpp"
+#include "daemon/loop.hpp"
 #include "daemon/model.hpp"
 
 namespace br::daemon::plugins {
@@ -91,7 +91,7 @@ class PluginHost {
     // from inside request_approval().
     using Verdict = std::function<void(bool approved, const std::string& why)>;
 
-    PluginHost(EventLoop& loop, HostOptions options);
+    PluginHost(Loop& loop, HostOptions options);
     ~PluginHost();  // cancels pending approvals, calls fini() (bounded), joins the workers
     PluginHost(const PluginHost&) = delete;
     PluginHost& operator=(const PluginHost&) = delete;
