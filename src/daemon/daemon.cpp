@@ -11,7 +11,7 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
       conn_(conn),
       loop_(loop),
       pool_(conn),
-      core_(config, std::move(state_dir), loop, *this, clock_) {
+      manager_(config, std::move(state_dir), loop, *this, clock_) {
     bluez::DeviceWatch::Hooks wh;
     wh.bluez_up = [this] {
         log::info("bluetoothd is up: registering the agent");
@@ -19,7 +19,7 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
     };
     wh.bluez_down = [this] { on_bluez_down(); };
     wh.adapter_up = [this](const bluez::DeviceWatch::Adapter& a) { on_adapter(a); };
-    wh.adapter_removed = [this](const std::string& path) { core_.remove_adapter(path); };
+    wh.adapter_removed = [this](const std::string& path) { manager_.remove_adapter(path); };
     wh.device_changed = [this](const bluez::DeviceWatch::Device& now,
                                const bluez::DeviceWatch::Device& before) {
         on_device(now, before);
@@ -32,21 +32,21 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
     bluez::Agent::Hooks ah;
     ah.confirm = [this](const std::string& device, std::optional<std::uint32_t> passkey,
                         std::function<void(bool)> reply) {
-        core_.confirm_pairing(device, passkey, std::move(reply));
+        manager_.confirm_pairing(device, passkey, std::move(reply));
     };
-    ah.cancel = [this] { core_.cancel_confirmations(); };
+    ah.cancel = [this] { manager_.cancel_confirmations(); };
     ah.bluez_owner = [this] { return watch_->owner(); };
     agent_ = std::make_unique<bluez::Agent>(conn_, pool_, config_, std::move(ah));
 
     bluez::GattClient::Hooks ch;
-    ch.ready = [this](const std::string& device, LinkIo io) -> std::optional<std::uint64_t> {
+    ch.ready = [this](const std::string& device, LinkIo io) {
         const auto* d = watch_->device(device);
-        if (!d) return std::nullopt;
-        return core_.central_ready(d->adapter, device, d->address, std::move(io));
+        return d && manager_.link_up(d->adapter, device, d->address, LinkRole::Central,
+                                     std::move(io)) != nullptr;
     };
-    ch.fragment = [this](std::uint64_t link, ByteView f) { core_.link_fragment(link, f); };
+    ch.fragment = [this](const std::string& device, ByteView f) { manager_.deliver(device, f); };
     ch.lost = [this](const std::string& device, const std::string& why) {
-        core_.link_lost(device, why);
+        manager_.link_lost(device, why);
         // The socket usually hangs up just before Connected=false arrives; only
         // a link that stays up without our sockets is disconnected (no
         // session, no service).  Only that connection: the device may have
@@ -58,7 +58,7 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
         loop_.add_timer(std::chrono::seconds(2), [this, device, conn = lost_on->connection] {
             const auto* d = watch_->device(device);
             if (d && d->connected && d->connection == conn && !client_->active(device) &&
-                !core_.has_link(device))
+                !manager_.has_link(device))
                 disconnect(device);
         });
     };
@@ -66,7 +66,7 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
 }
 
 Daemon::~Daemon() {
-    core_.save_clocks();
+    manager_.save_clocks();
 }
 
 void Daemon::start() {
@@ -76,7 +76,7 @@ void Daemon::start() {
 
 void Daemon::save_clocks_periodically() {
     loop_.add_timer(std::chrono::minutes(10), [this] {
-        core_.save_clocks();
+        manager_.save_clocks();
         save_clocks_periodically();
     });
 }
@@ -94,7 +94,7 @@ void Daemon::disconnect(const std::string& device_path) {
 }
 
 void Daemon::on_bluez_down() {
-    core_.bluez_gone();
+    manager_.bluez_gone();
     client_->stop_all();
     agent_->bluez_gone();
     for (auto& [p, s] : servers_) s->bluez_gone();
@@ -103,11 +103,11 @@ void Daemon::on_bluez_down() {
 
 void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
     if (a.address.empty()) return;
-    if (!core_.has_adapter(a.path)) {
-        if (!core_.add_adapter(a.path, a.name, a.address, a.powered)) return;
-        if (initial_window_) (void)core_.set_pairing_window(a.name, initial_window_);
+    if (!manager_.has_adapter(a.path)) {
+        if (!manager_.add_adapter(a.path, a.name, a.address, a.powered)) return;
+        if (initial_window_) (void)manager_.set_pairing_window(a.name, initial_window_);
     } else {
-        core_.set_adapter_powered(a.path, a.powered);
+        manager_.set_adapter_powered(a.path, a.powered);
     }
     if (!peripheral_role() || !a.powered) return;
     auto& server = servers_[a.path];
@@ -120,10 +120,12 @@ void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
                 // A write still in flight from a link that is gone (bluetoothd
                 // sends Connected=false before it): nobody to answer.
                 if (d && !d->connected) return;
-                std::string address = d ? d->address : bluez::address_from_device_path(device);
-                auto* srv = servers_.at(adapter_path).get();
-                core_.server_fragment(adapter_path, device, address, f, mtu,
-                                      [srv](ByteView frag) { return srv->notify(frag); });
+                // Normally the link is up since Connected=true; when our role
+                // was not known then, the central's first write brings it up.
+                if (!manager_.connection(device))
+                    peripheral_link_up(adapter_path, device,
+                                       d ? d->address : bluez::address_from_device_path(device));
+                manager_.deliver(device, f, mtu);
             },
             [this] { return watch_->owner(); });
     }
@@ -139,26 +141,38 @@ void Daemon::on_device(const bluez::DeviceWatch::Device& now,
                        const bluez::DeviceWatch::Device& before) {
     if (!now.connected && before.connected) {
         // Invalidate first, synchronously, in this signal handler.
-        core_.link_lost(now.path, "disconnected");
+        manager_.link_lost(now.path, "disconnected");
         client_->stop(now.path);
         log::info("device disconnected device=", now.address);
         return;
     }
-    if (now.connected && !before.connected && core_.has_adapter(now.adapter)) {
-        auto* a = core_.adapter(now.adapter);
+    if (now.connected && !before.connected && manager_.has_adapter(now.adapter)) {
+        auto* a = manager_.adapter(now.adapter);
         auto central = bluez::is_le_central(a->name, now.address);
         log::info("device connected adapter=", a->name, " device=", now.address, " our_role=",
                   !central   ? "unknown"
                   : *central ? "central"
                              : "peripheral");
         if (central && !*central && peripheral_role())
-            core_.peripheral_connected(now.adapter, now.path, now.address);
+            peripheral_link_up(now.adapter, now.path, now.address);
     }
     consider_central(now.path);
 }
 
+// Our GATT server's link to a central: we answer on our tx characteristic,
+// which bluetoothd notifies to the centrals that subscribed to it.
+void Daemon::peripheral_link_up(const std::string& adapter_path, const std::string& device,
+                                const std::string& address) {
+    auto srv = servers_.find(adapter_path);
+    if (srv == servers_.end()) return;
+    bluez::GattServer* server = srv->second.get();
+    manager_.link_up(
+        adapter_path, device, address, LinkRole::Peripheral,
+        LinkIo{[server](ByteView frag) { return server->notify(frag); }, frame::kMinAttMtu});
+}
+
 void Daemon::on_device_removed(const std::string& path) {
-    core_.link_lost(path, "device removed");
+    manager_.link_lost(path, "device removed");
     client_->stop(path);
 }
 
@@ -166,7 +180,7 @@ void Daemon::consider_central(const std::string& device) {
     if (!central_role()) return;
     const auto* d = watch_->device(device);
     if (!d || !d->connected || !d->resolved || client_->active(device)) return;
-    auto* a = core_.adapter(d->adapter);
+    auto* a = manager_.adapter(d->adapter);
     if (!a) return;
     auto [rx, tx] = watch_->our_chrcs(device);
     if (rx.empty() || tx.empty()) return;

@@ -1,6 +1,8 @@
 // blueratchetd's wiring: the bus connection, the BlueZ glue
-// (src/daemon/bluez/) and the core (src/daemon/core/), all on one event loop.
-// BlueZ events go to the core; the core's requests (disconnect) go to BlueZ.
+// (src/daemon/bluez/) and the manager (src/daemon/manager/), all on one
+// event loop.  BlueZ events go to the manager; its requests (disconnect)
+// go to BlueZ.  Both GATT roles end in the same two calls: link_up() when
+// a connection is ours, deliver() for each value the device sends.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -17,8 +19,8 @@
 #include "daemon/bluez/gatt_client.hpp"
 #include "daemon/bluez/gatt_server.hpp"
 #include "daemon/config.hpp"
-#include "daemon/core/daemon_core.hpp"
 #include "daemon/event_loop.hpp"
+#include "daemon/manager/manager.hpp"
 
 namespace br::daemon {
 
@@ -29,7 +31,7 @@ class Daemon : public BluezActions {
 
     // Adds the match rules and starts looking for bluetoothd.
     void start();
-    DaemonCore& core() { return core_; }
+    Manager& manager() { return manager_; }
     // Opens the pairing window of every adapter for `seconds` as it appears.
     void open_pairing_window_at_start(std::uint32_t seconds) { initial_window_ = seconds; }
 
@@ -41,6 +43,8 @@ class Daemon : public BluezActions {
     void on_adapter(const bluez::DeviceWatch::Adapter& a);
     void on_device(const bluez::DeviceWatch::Device& now, const bluez::DeviceWatch::Device& before);
     void on_device_removed(const std::string& path);
+    void peripheral_link_up(const std::string& adapter_path, const std::string& device,
+                            const std::string& address);
     void on_bluez_down();
     void consider_central(const std::string& device);
     void save_clocks_periodically();
@@ -50,7 +54,7 @@ class Daemon : public BluezActions {
     EventLoop& loop_;
     time::SystemClock clock_;
     bluez::ProxyPool pool_;
-    DaemonCore core_;
+    Manager manager_;
     std::unique_ptr<bluez::DeviceWatch> watch_;
     std::unique_ptr<bluez::Agent> agent_;
     std::unique_ptr<bluez::GattClient> client_;

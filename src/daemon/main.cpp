@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
         Daemon daemon(config, config.state_directory, *conn, loop);
         daemon.open_pairing_window_at_start(window);
 #ifdef BR_HAVE_API
-        auto api = std::make_unique<Api>(*conn, daemon.core());
+        auto api = std::make_unique<Api>(*conn, daemon.manager());
 #else
         log::warning("built without the org.blueratchet management API");
 #endif

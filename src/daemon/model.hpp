@@ -1,7 +1,7 @@
 // The daemon as the management API sees it.
 //
 // src/daemon/api/ (the org.blueratchet D-Bus objects) is written against this
-// interface only; src/daemon/core/ implements it on top of the protocol core
+// interface only; src/daemon/manager/ implements it on top of the protocol core
 // and the BlueZ glue.  Everything here runs on the daemon's single event-loop
 // thread: no locking, and no call may block.
 #pragma once

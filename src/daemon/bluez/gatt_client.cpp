@@ -139,15 +139,15 @@ void GattClient::up(const std::string& device, unsigned gen) {
     log::info("gatt client ready device=", address_from_device_path(device), " mtu=", l->mtu,
               " notify=", l->notify_via_signal ? "signal" : "socket",
               " write=", l->write_fd >= 0 ? "socket" : "WriteValue");
-    auto id = hooks_.ready ? hooks_.ready(device, io) : std::nullopt;
+    const bool taken = hooks_.ready && hooks_.ready(device, io);
     l = find(device, gen);
     if (!l) return;
-    if (!id) {
+    if (!taken) {
         // Declined: release BlueZ's sockets but remember this connection.
         close_fds(*l);
         return;
     }
-    l->core_link = id;
+    l->handed = true;
 }
 
 bool GattClient::send(const std::string& device, unsigned gen, ByteView fragment) {
@@ -180,8 +180,8 @@ void GattClient::on_notify_fd(const std::string& device, unsigned gen, std::uint
     for (;;) {
         ssize_t n = ::recv(l->notify_fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n > 0) {
-            if (l->core_link && hooks_.fragment)
-                hooks_.fragment(*l->core_link, ByteView(buf, static_cast<std::size_t>(n)));
+            if (l->handed && hooks_.fragment)
+                hooks_.fragment(device, ByteView(buf, static_cast<std::size_t>(n)));
             l = find(device, gen);  // the core may have dropped it
             if (!l || l->notify_fd < 0) return;
             continue;
@@ -200,8 +200,8 @@ void GattClient::on_notify_fd(const std::string& device, unsigned gen, std::uint
 
 void GattClient::chrc_value(const std::string& path, ByteView value) {
     for (auto& [d, l] : links_) {
-        if (l.tx != path || !l.notify_via_signal || !l.core_link) continue;
-        if (hooks_.fragment) hooks_.fragment(*l.core_link, value);
+        if (l.tx != path || !l.notify_via_signal || !l.handed) continue;
+        if (hooks_.fragment) hooks_.fragment(d, value);
         return;
     }
 }

@@ -19,18 +19,19 @@
 
 #include "core/util/bytes.hpp"
 #include "daemon/bluez/bluez.hpp"
-#include "daemon/core/link_session.hpp"
 #include "daemon/event_loop.hpp"
+#include "daemon/manager/connection.hpp"
 
 namespace br::daemon::bluez {
 
 class GattClient {
   public:
     struct Hooks {
-        // The transport is up: returns the core's link id, or nullopt when the
-        // core declined (then the sockets are released).
-        std::function<std::optional<std::uint64_t>(const std::string& device, LinkIo io)> ready;
-        std::function<void(std::uint64_t link, ByteView fragment)> fragment;
+        // The transport is up: false when the manager declined (then the
+        // sockets are released).
+        std::function<bool(const std::string& device, LinkIo io)> ready;
+        // One notified value from the device's tx.
+        std::function<void(const std::string& device, ByteView fragment)> fragment;
         std::function<void(const std::string& device, const std::string& why)> lost;
     };
     GattClient(ProxyPool& pool, EventLoop& loop, Hooks hooks);
@@ -52,7 +53,7 @@ class GattClient {
         int notify_fd = -1, write_fd = -1;
         std::size_t mtu = 23;
         bool notify_via_signal = false;
-        std::optional<std::uint64_t> core_link;
+        bool handed = false;  // the manager took the link (ready said yes)
     };
     void acquire_write(const std::string& device, unsigned gen);
     void up(const std::string& device, unsigned gen);

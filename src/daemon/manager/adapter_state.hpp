@@ -15,7 +15,8 @@
 #include "core/store/peer_store.hpp"
 #include "core/store/state.hpp"
 #include "core/time/clock.hpp"
-#include "daemon/core/first_contact_limiter.hpp"
+#include "daemon/loop.hpp"
+#include "daemon/manager/first_contact_limiter.hpp"
 
 namespace br::daemon {
 
@@ -32,6 +33,7 @@ struct AdapterState {
     cert::ReplayCache replay;
     time::LastKnownGood clock;
     std::optional<std::chrono::steady_clock::time_point> window_until;
+    Loop::TimerId window_timer = 0;  // closes the window when it is up
     FirstContactLimiter first_contacts;
     // Peers (stored as protocol 1.0) that answered our 1.1 resume the way a
     // 1.0 build answers a message type it does not know: resumed in 1.0
@@ -51,13 +53,13 @@ struct AdapterState {
           book(store),
           clock(c, persisted) {}
 
-    bool window_open() const {
-        return window_until && std::chrono::steady_clock::now() < *window_until;
+    // `now`: the loop's monotonic time (Loop::now()).
+    bool window_open(std::chrono::steady_clock::time_point now) const {
+        return window_until && now < *window_until;
     }
-    std::uint32_t window_remaining() const {
-        if (!window_open()) return 0;
-        auto left = std::chrono::duration_cast<std::chrono::seconds>(
-            *window_until - std::chrono::steady_clock::now());
+    std::uint32_t window_remaining(std::chrono::steady_clock::time_point now) const {
+        if (!window_open(now)) return 0;
+        auto left = std::chrono::duration_cast<std::chrono::seconds>(*window_until - now);
         return static_cast<std::uint32_t>(left.count());
     }
     std::uint32_t now() const { return static_cast<std::uint32_t>(clock.now()); }

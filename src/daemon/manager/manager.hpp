@@ -1,12 +1,17 @@
-// The daemon's core: adapters (identity + store each), links (one
-// LinkSession per BLE connection), the live session table, the pairing
-// window policy, and Model for the management API.  It knows nothing about
-// D-Bus: what it needs from BlueZ goes through BluezActions, and the BlueZ
-// glue (src/daemon/bluez/, wired in daemon.cpp) feeds it events.
+// The daemon's state, apart from D-Bus and BlueZ: the adapters (identity and
+// peer store each), one Connection per BLE link (connection.hpp: everything
+// that happens on a link happens there), the sessions by (adapter, peer),
+// the pairing windows, and the Model the management API serves.  The BlueZ
+// glue (src/daemon/bluez/, wired in daemon.cpp) feeds it events and gets
+// Disconnect calls back through BluezActions.
 //
-// Everything runs on the event-loop thread.  Invalidation on link loss is
-// synchronous in link_lost(): the session key is wiped before the call
-// returns, then the listener is told.
+// A link's life here: link_up() creates its Connection (the peripheral's
+// when the device connects, the central's once our GATT client holds the
+// peer's characteristics), deliver() hands it every fragment, and
+// link_lost() closes it; every other end (failure, timeout, revocation)
+// is the connection's own close(), reported through Connection::Owner.
+// Everything runs on the loop's thread.  Invalidation on link loss is
+// synchronous: the session key is wiped before link_lost() returns.
 #pragma once
 
 #include <cstdint>
@@ -16,20 +21,21 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "core/handshake/session.hpp"
 #include "core/time/clock.hpp"
+#include "core/util/peer_id.hpp"
 #include "daemon/config.hpp"
-#include "daemon/core/adapter_state.hpp"
-#include "daemon/core/link_session.hpp"
-#include "daemon/event_loop.hpp"
+#include "daemon/loop.hpp"
+#include "daemon/manager/adapter_state.hpp"
+#include "daemon/manager/connection.hpp"
 #include "daemon/model.hpp"
 #include "daemon/plugin_host/plugin_host.hpp"
 
 namespace br::daemon {
 
-// What the core asks of the BlueZ glue.
+// What the manager asks of the BlueZ glue.
 class BluezActions {
   public:
     virtual ~BluezActions() = default;
@@ -37,13 +43,13 @@ class BluezActions {
     virtual void disconnect(const std::string& device_path) = 0;
 };
 
-class DaemonCore : public Model {
+class Manager : public Model, private Connection::Owner {
   public:
-    using LinkId = std::uint64_t;
-
-    DaemonCore(const Config& config, std::string state_dir, EventLoop& loop, BluezActions& bluez,
-               const time::Clock& clock);
-    ~DaemonCore() override;
+    Manager(const Config& config, std::string state_dir, Loop& loop, BluezActions& bluez,
+            const time::Clock& clock);
+    ~Manager() override;
+    Manager(const Manager&) = delete;
+    Manager& operator=(const Manager&) = delete;
 
     // --- adapters (from org.bluez.Adapter1) ---
     // Opens the adapter's state (identity, peers); false (logged) on failure
@@ -60,35 +66,33 @@ class DaemonCore : public Model {
     void save_clocks();
 
     // --- links ---
-    // A connection came up in which we are the peripheral: start the
-    // "no session, no service" deadline.
-    void peripheral_connected(const std::string& adapter_path, const std::string& device_path,
-                              const std::string& address);
-    // Central: our GATT client holds the peer's characteristics; run the
-    // initiator (resume if the address belongs to a known peer, else pair).
-    // Returns the link, or nullopt when no handshake was started.
-    std::optional<LinkId> central_ready(const std::string& adapter_path,
-                                        const std::string& device_path, const std::string& address,
-                                        LinkIo io);
-    // Peripheral: a fragment written to our rx characteristic.
-    void server_fragment(const std::string& adapter_path, const std::string& device_path,
-                         const std::string& address, ByteView fragment, std::size_t mtu,
-                         const std::function<bool(ByteView)>& notify);
-    void link_fragment(LinkId id, ByteView fragment);
+    // A BLE connection is up on `adapter_path` with us in `role`: its
+    // Connection replaces whatever the device had.  A central's starts its
+    // handshake at once (a resume if the address belongs to a peripheral we
+    // know, else a first contact); a peripheral's waits for the central.
+    // nullptr when the adapter is unknown.
+    Connection* link_up(const std::string& adapter_path, const std::string& device_path,
+                        const std::string& address, LinkRole role, LinkIo io);
+    // One ATT value from the device (`att_mtu` if the transport tells it).
+    // Dropped unread when the device's connection is closed and being
+    // disconnected, or when it has none.
+    void deliver(const std::string& device_path, ByteView fragment,
+                 std::optional<std::size_t> att_mtu = std::nullopt);
     // The device is gone (Connected=false, object removed, socket HUP):
-    // every session on it is invalidated (LinkLost) now.
+    // its session is invalidated (LinkLost) now.
     void link_lost(const std::string& device_path, const std::string& why);
     // bluetoothd vanished: every link and session is gone.
     void bluez_gone();
+    // The device's connection, closed or not (nullptr: none).
+    Connection* connection(const std::string& device_path);
     bool has_link(const std::string& device_path) const;
 
     // --- the agent's deferred confirmation: an LE bond bound to the session ---
     // RequestConfirmation's passkey (nullopt for Just Works, always refused).
-    // Once a 1.1 session is live on the current connection to the device,
-    // sends the passkey to the peer (BOND) and answers reply(true) only when
-    // the peer's BOND carries the same; reply(false) on a mismatch, a 1.0
-    // session, a failed handshake, a dropped link or the handshake timeout
-    // (the device is then disconnected).
+    // The device's connection sends the passkey to the peer (BOND) once its
+    // 1.1 session is live and answers reply(true) only when the peer's BOND
+    // carries the same (Connection::confirm_bond); before the device has a
+    // connection, the manager holds the request until link_up().
     void confirm_pairing(const std::string& device_path, std::optional<std::uint32_t> passkey,
                          std::function<void(bool)> reply);
     void cancel_confirmations();
@@ -110,72 +114,59 @@ class DaemonCore : public Model {
     // The plugins (docs/PLUGINS.md): loaded by the constructor.
     plugins::PluginHost& plugin_host() { return *plugins_; }
 
-    static std::string id_text(const handshake::DeviceId& id);                    // base64url
-    static std::optional<handshake::DeviceId> parse_id(const std::string& text);  // b64url/hex
-
   private:
-    struct SessionEntry {
-        std::string adapter_path;
-        std::string device_path;
-        LinkId link = 0;
-        std::optional<handshake::Session> session;  // reset once wiped and replaced
+    // A session as the API lists it, live or not: the connection holds the
+    // session itself while it is live.
+    struct SessionRecord {
         SessionView view;
-        EventLoop::TimerId expiry = 0;
-        EventLoop::TimerId grace = 0;
+        Connection* live = nullptr;  // the connection whose session is live
     };
-    struct PendingConfirm {
+    using SessionKey = std::pair<std::string, PeerId>;  // adapter name, peer
+    // A confirmation that arrived before its device had a connection.
+    struct EarlyBond {
         std::function<void(bool)> reply;
-        EventLoop::TimerId timer = 0;
-        std::uint32_t passkey = 0;  // what our bluetoothd asked about
-        bool sent = false;          // our BOND went out over the session
+        std::uint32_t passkey = 0;
+        Loop::Clock::time_point due;
+        Loop::TimerId timer = 0;
     };
-    using SessionKey = std::pair<std::string, std::string>;  // adapter name, peer hex
 
-    LinkSession* make_link(AdapterState& a, const std::string& device_path,
-                           const std::string& address, LinkSession::Role role, LinkIo io);
-    void arm_deadline(LinkSession& l);
-    bool admit_first_contact(LinkSession& l);
-    void disconnect_device(const std::string& device_path);
-    // The same, the Disconnect call itself `delay` later (writes from the
-    // device are dropped from now on; nothing is done if the link drops first).
-    void disconnect_device_after(const std::string& device_path, std::chrono::milliseconds delay);
-    void request_approval(LinkSession& l, const std::string& short_code);
-    void on_session(LinkSession& l, handshake::Session s);
-    void on_link_failure(LinkSession& l, const std::string& why);
-    void drop_link(LinkId id, const std::string& why, bool disconnect);
-    void invalidate_entry(SessionEntry& e, InvalidationReason reason);
-    void arm_expiry(const SessionKey& key);
-    void on_expiry(const SessionKey& key);
-    void answer_confirmations(const std::string& device_path, bool ok);
-    void on_peer_bond(LinkSession& l, std::uint32_t passkey);
-    bool try_bond(const std::string& device_path);
-    void report_bond_refused(const std::string& device_path, const std::string& reason);
+    // Connection::Owner
+    void approval_needed(Connection& c, const std::string& short_code) override;
+    bool admit_first_contact(Connection& c) override;
+    bool claim_identity(Connection& c, const handshake::DeviceId& peer) override;
+    void session_minted(Connection& c, const handshake::Session& s) override;
+    void session_invalidated(Connection& c, const handshake::Session& s,
+                             InvalidationReason reason) override;
+    void bond_refused(Connection& c, const std::string& reason) override;
+    void closed(Connection& c, CloseReason reason, const std::string& why) override;
+
+    void forget_connection(const std::string& device_path);
+    void early_bond_timeout(const std::string& device_path);
+    void report_bond_refused(BondRefusal r);
     void peer_seen(AdapterState& a, const handshake::DeviceId& id, const std::string& address);
     PeerView peer_view(const AdapterState& a, const store::PeerInfo& info) const;
     AdapterState* adapter_by_name(const std::string& name);
-    SessionEntry* session_for(const std::string& adapter, const std::string& peer_id);
+    SessionRecord* session_for(const std::string& adapter, const std::string& peer_id);
     std::optional<handshake::DeviceId> known_peer_at(const AdapterState& a,
                                                      const std::string& address) const;
     void emit_adapters_changed();
 
     Config config_;
     std::string state_dir_;
-    EventLoop& loop_;
+    Loop& loop_;
     BluezActions& bluez_;
     const time::Clock& clock_;
     handshake::Settings settings_;
 
     std::map<std::string, std::unique_ptr<AdapterState>> adapters_;  // by object path
-    std::map<LinkId, std::unique_ptr<LinkSession>> links_;
-    std::map<std::string, LinkId> link_by_device_;
-    std::map<std::string, EventLoop::TimerId> service_deadline_;  // peripheral side, by device
-    std::set<std::string> shunned_;  // devices being disconnected: their writes are dropped
-    std::map<SessionKey, SessionEntry> sessions_;
-    std::map<std::string, PendingConfirm> confirms_;           // by device path
-    std::map<std::string, std::uint32_t> peer_bonds_;          // the peer's BOND, by device path
-    std::map<std::string, EventLoop::TimerId> window_timers_;  // by adapter path
-    std::set<SessionKey> announced_peers_;  // peers the listener has been told about
-    LinkId next_link_ = 1;
+    // By device object path.  A closed connection stays until the link is
+    // lost (or replaced), so what the device still writes is dropped unread.
+    std::map<std::string, std::unique_ptr<Connection>> connections_;
+    std::map<SessionKey, SessionRecord> sessions_;
+    std::map<std::string, EarlyBond> early_bonds_;  // by device object path
+    std::set<SessionKey> announced_peers_;          // peers the listener has been told about
+    std::uint64_t next_connection_ = 1;
+    bool shutting_down_ = false;
     std::unique_ptr<plugins::PluginHost> plugins_;
 };
 

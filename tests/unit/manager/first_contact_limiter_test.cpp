@@ -1,4 +1,4 @@
-#include "daemon/core/first_contact_limiter.hpp"
+#include "daemon/manager/first_contact_limiter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The plugins in the daemon: two DaemonCores (central A, peripheral B) on
+// The plugins in the daemon: two Managers (central A, peripheral B) on
 // one event loop, their GATT links replaced by in-memory queues.  B runs
 // Approval = confirm and Load = x509-export: the first contact waits for
 // the operator (Model::decide_approval, what `blueratchetctl approve`
@@ -9,7 +9,8 @@
 #include <sstream>
 
 #include "core/time/clock.hpp"
-#include "daemon/core/daemon_core.hpp"
+#include "daemon/event_loop.hpp"
+#include "daemon/manager/manager.hpp"
 #include "harness.hpp"
 
 namespace br::daemon::plugins::test {
@@ -35,8 +36,7 @@ struct Pair {
     EventLoop loop;
     time::SystemClock clock;
     NoBluez bluez_a, bluez_b;
-    std::unique_ptr<DaemonCore> a, b;
-    std::optional<DaemonCore::LinkId> link;
+    std::unique_ptr<Manager> a, b;
     std::vector<PendingApproval> requested;
     std::string export_dir = tmp.path + "/sessions";
 
@@ -51,8 +51,8 @@ struct Pair {
         cb.plugin_settings["confirm"] = {{"Timeout", "20", 2}};
         std::filesystem::create_directories(tmp.path + "/a");
         std::filesystem::create_directories(tmp.path + "/b");
-        a = std::make_unique<DaemonCore>(ca, tmp.path + "/a", loop, bluez_a, clock);
-        b = std::make_unique<DaemonCore>(cb, tmp.path + "/b", loop, bluez_b, clock);
+        a = std::make_unique<Manager>(ca, tmp.path + "/a", loop, bluez_a, clock);
+        b = std::make_unique<Manager>(cb, tmp.path + "/b", loop, bluez_b, clock);
         Model::Listener l;
         l.approval_requested = [this](const PendingApproval& p) { requested.push_back(p); };
         b->set_listener(l);
@@ -63,27 +63,25 @@ struct Pair {
 
     // A connects to B: fragments cross on the next loop turn, as over GATT.
     void connect() {
-        auto notify = [this](ByteView f) {
+        LinkIo notify;
+        notify.att_mtu = 185;
+        notify.send = [this](ByteView f) {
             Bytes copy(f.begin(), f.end());
-            loop.defer([this, copy] {
-                if (link) a->link_fragment(*link, copy);
-            });
+            loop.defer([this, copy] { a->deliver(kDevB, copy); });
             return true;
         };
-        LinkIo io;
-        io.att_mtu = 185;
-        io.send = [this, notify](ByteView f) {
+        EXPECT_NE(b->link_up(kAdapter, kDevA, kAddrA, LinkRole::Peripheral, notify), nullptr);
+        LinkIo write;
+        write.att_mtu = 185;
+        write.send = [this](ByteView f) {
             Bytes copy(f.begin(), f.end());
-            loop.defer([this, copy, notify] {
-                b->server_fragment(kAdapter, kDevA, kAddrA, copy, 185, notify);
-            });
+            loop.defer([this, copy] { b->deliver(kDevA, copy, 185); });
             return true;
         };
-        link = a->central_ready(kAdapter, kDevB, kAddrB, io);
-        EXPECT_TRUE(link.has_value());
+        EXPECT_NE(a->link_up(kAdapter, kDevB, kAddrB, LinkRole::Central, write), nullptr);
     }
 
-    static bool live(const DaemonCore& c) {
+    static bool live(const Manager& c) {
         auto s = c.sessions();
         return !s.empty() && s[0].state == "live";
     }

@@ -1,0 +1,360 @@
+// The Manager and its Connections, on a fake loop: every way a connection
+// ends (CloseReason) and every deadline of its one timer, reached by moving
+// the clock instead of waiting.  What the bus tier shows through the real
+// bus and the BlueZ simulator, this shows inside one process, to the
+// millisecond.
+#include <gtest/gtest.h>
+
+#include "testbed.hpp"
+
+namespace br::daemon::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kAddrA = "00:1A:7D:DA:71:0A";
+constexpr const char* kAddrB = "00:1A:7D:DA:71:0B";
+constexpr const char* kAddrC = "00:1A:7D:DA:71:0C";
+constexpr const char* kAddrThief = "00:1A:7D:DA:71:0F";
+
+// A pairs with B and the link drops: the pair both sides store.
+void pair_once(Testbed& t, Node& a, Node& b) {
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    t.disconnect(a, b);
+    t.loop.settle();
+}
+
+TEST(Manager, PairsThenResumesAndALinkLossWipesBothSessionsAtOnce) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_EQ(a.session_with(b)->kind, "pair");
+    EXPECT_EQ(a.session_with(b)->fingerprint, b.session_with(a)->fingerprint);
+    t.disconnect(a, b);
+    // Synchronous: no loop turn between the loss and the invalidation.
+    EXPECT_EQ(a.session_with(b)->state, "invalidated");
+    EXPECT_EQ(b.session_with(a)->reason, "LinkLost");
+    EXPECT_TRUE(a.bluez.disconnected.empty() && b.bluez.disconnected.empty());
+
+    t.loop.settle();
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_EQ(a.session_with(b)->kind, "resume");
+    EXPECT_EQ(a.session_with(b)->epoch, 2u);
+    EXPECT_EQ(b.session_with(a)->epoch, 2u);
+}
+
+TEST(Manager, HandshakeTimeoutOnTheCentralAndNoSessionOnThePeripheral) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    const auto idle_timers = t.loop.timers();  // the plugin hosts' own
+    auto wire = t.connect(a, b);
+    wire->to_peripheral = false;  // nothing A writes arrives
+    t.loop.settle();
+    t.loop.advance(9'999ms);
+    EXPECT_FALSE(a.bluez.asked(b.path()));
+    EXPECT_FALSE(b.bluez.asked(a.path()));
+    EXPECT_EQ(a->connection(b.path())->state(), Connection::State::Handshaking);
+    t.loop.advance(1ms);
+    EXPECT_TRUE(a.bluez.asked(b.path()));  // HandshakeTimeout
+    EXPECT_TRUE(b.bluez.asked(a.path()));  // NoSession: "no session, no service"
+    EXPECT_EQ(a->connection(b.path())->state(), Connection::State::Closed);
+    EXPECT_EQ(b->connection(a.path())->state(), Connection::State::Closed);
+    EXPECT_EQ(t.loop.timers(), idle_timers);  // nothing of the links left armed
+}
+
+TEST(Manager, APeripheralWithoutAHandshakeHasUntilTheTimeoutForASession) {
+    Testbed t;
+    Node& b = t.node("b", kAddrB);
+    LinkIo io;
+    io.send = [](ByteView) { return true; };
+    b->link_up(kAdapterPath, device_path(kAddrA), kAddrA, LinkRole::Peripheral, io);
+    t.loop.advance(9'999ms);
+    EXPECT_TRUE(b.bluez.disconnected.empty());
+    t.loop.advance(1ms);
+    EXPECT_EQ(b.bluez.disconnected, std::vector<std::string>{device_path(kAddrA)});
+}
+
+TEST(Manager, BrokenFramingFailsTheHandshakeAndLaterWritesAreDroppedUnread) {
+    Testbed t;
+    Node& b = t.node("b", kAddrB);
+    int sent = 0;
+    LinkIo io;
+    io.send = [&sent](ByteView) { return ++sent, true; };
+    b->link_up(kAdapterPath, device_path(kAddrA), kAddrA, LinkRole::Peripheral, io);
+    const Bytes continuation{0x01, 0xaa};  // no FIRST fragment before it
+    b->deliver(device_path(kAddrA), continuation);
+    EXPECT_EQ(b.bluez.disconnected.size(), 1u);
+    EXPECT_FALSE(b->has_link(device_path(kAddrA)));
+    // Until Connected=false, the device's writes are dropped unread: no
+    // new handshake, no second Disconnect.
+    const Bytes pair1_start{0xc0, 0x00, 0x01, 0x01};
+    for (int i = 0; i < 50; ++i) b->deliver(device_path(kAddrA), pair1_start);
+    EXPECT_EQ(b.bluez.disconnected.size(), 1u);
+    EXPECT_EQ(sent, 0);
+    b->link_lost(device_path(kAddrA), "test");
+    EXPECT_EQ(b->connection(device_path(kAddrA)), nullptr);
+}
+
+TEST(Manager, FirstContactsOverTheLimitAreTurnedAwayWithBusy) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB, [](Config& c) { c.refused_first_contacts_per_minute = 0; });
+    t.connect(a, b);
+    t.loop.settle();
+    EXPECT_TRUE(b.bluez.asked(a.path()));  // TurnedAway
+    EXPECT_TRUE(a.bluez.asked(b.path()));  // A heard ABORT(Busy): HandshakeFailed
+    EXPECT_FALSE(a.session_with(b) || b.session_with(a));
+}
+
+// PROTOCOL.md "Not modelled" until now: two resumes of one identity from two
+// addresses at once could each make B commit a different epoch.  The second
+// is refused (IdentityBusy) before B commits anything for it.
+TEST(Manager, OneHandshakePerIdentityTheSecondIsRefused) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    pair_once(t, a, b);
+    // A copy of A's state directory, on another device address.
+    Node& copy = t.node("copy", kAddrA, nullptr, "a", kAddrThief);
+    auto w1 = t.connect(a, b);
+    auto w2 = t.connect(copy, b);
+    // Both RESUME_1s are in flight; B reads A's first.
+    ASSERT_TRUE(t.until_live(a, b));
+    t.loop.settle();
+    EXPECT_TRUE(b.bluez.asked(copy.path()));  // IdentityBusy
+    EXPECT_FALSE(b.bluez.asked(a.path()));
+    EXPECT_FALSE(copy.live_with(b));
+    EXPECT_EQ(b.session_with(a)->epoch, 2u);
+    EXPECT_EQ(b->sessions().size(), 1u);
+    // The refused one left the pair intact: A resumes again.
+    t.disconnect(a, b);
+    t.disconnect(copy, b);
+    t.loop.settle();
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_EQ(a.session_with(b)->epoch, 3u);
+}
+
+// The central's side of the same rule: two connections to one peer from
+// the same adapter (two addresses of one device) never resume together.
+TEST(Manager, TheCentralRunsOneHandshakePerPeerToo) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    pair_once(t, a, b);
+    // The peripheral's record says kAddrB; a second link to that address
+    // under another device path (as after an address change) resumes too.
+    LinkIo stall;
+    stall.send = [](ByteView) { return true; };
+    ASSERT_NE(a->link_up(kAdapterPath, b.path(), kAddrB, LinkRole::Central, stall), nullptr);
+    const std::string other = device_path("00:1A:7D:DA:71:0E");
+    Connection* second = a->link_up(kAdapterPath, other, kAddrB, LinkRole::Central, stall);
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->state(), Connection::State::Closed);
+    EXPECT_TRUE(a.bluez.asked(other));
+    EXPECT_FALSE(a.bluez.asked(b.path()));
+}
+
+TEST(Manager, AnExpiredSessionIsRekeyedOverTheSameLink) {
+    Testbed t;
+    auto short_lived = [](Config& c) { c.validity_seconds = 120; };
+    Node& a = t.node("a", kAddrA, short_lived);
+    Node& b = t.node("b", kAddrB, short_lived);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    const auto first = a.session_with(b)->fingerprint;
+    Connection* link_a = a->connection(b.path());
+    t.loop.advance(119s);
+    EXPECT_EQ(a.session_with(b)->fingerprint, first);
+    t.loop.advance(1s);
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_NE(a.session_with(b)->fingerprint, first);
+    EXPECT_EQ(a.session_with(b)->epoch, 2u);
+    EXPECT_EQ(a->connection(b.path()), link_a);  // the same link
+    ASSERT_FALSE(a.invalidated.empty());
+    EXPECT_EQ(a.invalidated.back().reason, "Expired");
+    EXPECT_TRUE(a.bluez.disconnected.empty() && b.bluez.disconnected.empty());
+}
+
+TEST(Manager, APeripheralWhoseCentralDoesNotRekeyDisconnects) {
+    Testbed t;
+    auto short_lived = [](Config& c) { c.validity_seconds = 120; };
+    Node& a = t.node("a", kAddrA, short_lived);
+    Node& b = t.node("b", kAddrB, short_lived);
+    auto wire = t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    wire->to_peripheral = false;  // A's rekey never arrives
+    t.loop.advance(120s);
+    EXPECT_EQ(b.session_with(a)->reason, "Expired");
+    t.loop.advance(9s);
+    EXPECT_FALSE(b.bluez.asked(a.path()));
+    t.loop.advance(1s);
+    EXPECT_TRUE(b.bluez.asked(a.path()));  // NoRekey
+    EXPECT_TRUE(a.bluez.asked(b.path()));  // its rekey timed out: HandshakeTimeout
+}
+
+TEST(Manager, OnExpiryDisconnectEndsTheLink) {
+    Testbed t;
+    auto disconnect = [](Config& c) {
+        c.validity_seconds = 120;
+        c.on_expiry = OnExpiry::Disconnect;
+    };
+    Node& a = t.node("a", kAddrA, disconnect);
+    Node& b = t.node("b", kAddrB, disconnect);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    t.loop.advance(120s);
+    EXPECT_TRUE(a.bluez.asked(b.path()));
+    EXPECT_TRUE(b.bluez.asked(a.path()));
+    EXPECT_EQ(b.session_with(a)->reason, "Expired");
+}
+
+TEST(Manager, InvalidateSessionRevokesAndDisconnects) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    auto r = b->invalidate_session("hci0", b.session_with(a)->peer_id);
+    ASSERT_TRUE(r.value.has_value());
+    EXPECT_EQ(b.session_with(a)->reason, "Revoked");
+    EXPECT_TRUE(b.bluez.asked(a.path()));
+    auto again = b->invalidate_session("hci0", b.session_with(a)->peer_id);
+    ASSERT_TRUE(again.failure.has_value());
+    EXPECT_EQ(again.failure->error, ApiError::NotFound);
+}
+
+TEST(Manager, ANewLinkToTheSameDeviceReplacesTheOldOne) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    t.connect(a, b);  // Connected=false never came: the new link replaces the old
+    EXPECT_EQ(a.invalidated.back().reason, "LinkLost");
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_EQ(a.session_with(b)->epoch, 2u);
+    EXPECT_TRUE(a.bluez.disconnected.empty() && b.bluez.disconnected.empty());
+}
+
+// --- the LE bond ------------------------------------------------------------
+
+struct BondAnswers {
+    std::optional<bool> a, b;
+};
+
+TEST(Manager, TheBondIsConfirmedWhenBothPasskeysMatchOverTheSession) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    BondAnswers got;
+    // A's agent asks before A's GATT client is ready (no connection yet).
+    a->confirm_pairing(b.path(), 123456, [&](bool ok) { got.a = ok; });
+    t.connect(a, b);
+    b->confirm_pairing(a.path(), 123456, [&](bool ok) { got.b = ok; });
+    ASSERT_TRUE(t.loop.settle_until([&] { return got.a && got.b; }));
+    EXPECT_TRUE(*got.a);
+    EXPECT_TRUE(*got.b);
+    EXPECT_TRUE(a.bluez.disconnected.empty() && b.bluez.disconnected.empty());
+}
+
+TEST(Manager, DifferentPasskeysRefuseTheBondAndEndTheLinkASecondLater) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    BondAnswers got;
+    a->confirm_pairing(b.path(), 111111, [&](bool ok) { got.a = ok; });
+    b->confirm_pairing(a.path(), 222222, [&](bool ok) { got.b = ok; });
+    t.loop.settle();
+    ASSERT_TRUE(got.a && got.b);
+    EXPECT_FALSE(*got.a);
+    EXPECT_FALSE(*got.b);
+    ASSERT_FALSE(b.refused.empty());
+    EXPECT_NE(b.refused.back().reason.find("passkeys differ"), std::string::npos);
+    EXPECT_TRUE(b.bluez.disconnected.empty());  // not yet: our BOND is on its way
+    t.loop.advance(999ms);
+    EXPECT_TRUE(b.bluez.disconnected.empty());
+    t.loop.advance(1ms);
+    EXPECT_TRUE(b.bluez.asked(a.path()));  // BondMismatch
+    EXPECT_TRUE(a.bluez.asked(b.path()));
+}
+
+TEST(Manager, ABondWithNoSessionInTimeIsRefused) {
+    Testbed t;
+    Node& b = t.node("b", kAddrB);
+    // Connected, peripheral, but the central never writes.
+    LinkIo io;
+    io.send = [](ByteView) { return true; };
+    b->link_up(kAdapterPath, device_path(kAddrA), kAddrA, LinkRole::Peripheral, io);
+    std::optional<bool> got;
+    t.loop.advance(5s);
+    b->confirm_pairing(device_path(kAddrA), 123456, [&](bool ok) { got = ok; });
+    t.loop.advance(4'999ms);
+    EXPECT_FALSE(got.has_value());
+    t.loop.advance(1ms);  // the link's own deadline (NoSession) comes first
+    ASSERT_TRUE(got.has_value());
+    EXPECT_FALSE(*got);
+    EXPECT_TRUE(b.bluez.asked(device_path(kAddrA)));
+}
+
+TEST(Manager, ABondForADeviceThatNeverBecomesOursTimesOut) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    std::optional<bool> got;
+    a->confirm_pairing(device_path(kAddrB), 123456, [&](bool ok) { got = ok; });
+    t.loop.advance(9'999ms);
+    EXPECT_FALSE(got.has_value());
+    t.loop.advance(1ms);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_FALSE(*got);
+    EXPECT_TRUE(a.bluez.asked(device_path(kAddrB)));
+    ASSERT_EQ(a.refused.size(), 1u);
+    EXPECT_EQ(a.refused[0].reason, "no blueratchet session in time");
+}
+
+TEST(Manager, ABondWhoseSessionCameButNotThePeersPasskeyTimesOut) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    std::optional<bool> got;
+    b->confirm_pairing(a.path(), 123456, [&](bool ok) { got = ok; });  // A's agent never asks
+    t.loop.advance(10s);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_FALSE(*got);
+    EXPECT_TRUE(b.bluez.asked(a.path()));  // BondTimeout
+    EXPECT_EQ(b.refused.back().reason, "the peer never sent its passkey");
+}
+
+TEST(Manager, BluezGoingAwayAndAnAdapterRemovedWipeEverySession) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    Node& c = t.node("c", kAddrC);
+    t.connect(a, b);
+    t.connect(c, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    ASSERT_TRUE(t.until_live(c, b));
+    EXPECT_EQ(b->sessions().size(), 2u);  // two centrals at once
+    std::optional<bool> pending;
+    b->confirm_pairing(device_path("00:1A:7D:DA:71:0D"), 1, [&](bool ok) { pending = ok; });
+    b->bluez_gone();
+    for (const auto& s : b->sessions()) EXPECT_EQ(s.state, "invalidated");
+    ASSERT_TRUE(pending.has_value());
+    EXPECT_FALSE(*pending);
+    a->remove_adapter(kAdapterPath);
+    EXPECT_TRUE(a->sessions().empty());
+    EXPECT_EQ(a.invalidated.back().reason, "LinkLost");
+    EXPECT_TRUE(b.bluez.disconnected.empty());
+}
+
+}  // namespace
+}  // namespace br::daemon::test
