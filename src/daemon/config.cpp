@@ -260,11 +260,11 @@ struct Parser {
 
         if (id == "General.Role") {
             if (iequals(value, "peripheral"))
-                config.role = Role::Peripheral;
+                config.role = GattRoles::Peripheral;
             else if (iequals(value, "central"))
-                config.role = Role::Central;
+                config.role = GattRoles::Central;
             else if (iequals(value, "both"))
-                config.role = Role::Both;
+                config.role = GattRoles::Both;
             else
                 return bad("must be peripheral, central or both");
         } else if (id == "General.IOCapability") {

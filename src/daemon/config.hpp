@@ -34,11 +34,13 @@
 
 namespace br::daemon {
 
-enum class Role { Peripheral, Central, Both };
+// Which GATT roles this daemon plays (main.conf [General] Role); the
+// handshake's own Role (initiator, responder) is br::Role.
+enum class GattRoles { Peripheral, Central, Both };
 enum class OnExpiry { Rekey, Disconnect };
 
 struct Config {
-    Role role = Role::Both;
+    GattRoles role = GattRoles::Both;
     std::string io_capability = "KeyboardDisplay";
     bool allow_legacy_pairing = false;
     std::string state_directory = "/var/lib/blueratchet";

@@ -38,8 +38,8 @@ class Daemon : public BluezActions {
     void disconnect(const std::string& device_path) override;
 
   private:
-    bool peripheral_role() const { return config_.role != Role::Central; }
-    bool central_role() const { return config_.role != Role::Peripheral; }
+    bool peripheral_role() const { return config_.role != GattRoles::Central; }
+    bool central_role() const { return config_.role != GattRoles::Peripheral; }
     void on_adapter(const bluez::DeviceWatch::Adapter& a);
     void on_device(const bluez::DeviceWatch::Device& now, const bluez::DeviceWatch::Device& before);
     void on_device_removed(const std::string& path);

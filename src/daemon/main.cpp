@@ -166,9 +166,9 @@ int main(int argc, char** argv) {
 #endif
         log::info("blueratchetd started bus_name=org.blueratchet unique_name=",
                   conn->getUniqueName(), " state=", config.state_directory, " role=",
-                  config.role == Role::Peripheral ? "peripheral"
-                  : config.role == Role::Central  ? "central"
-                                                  : "both",
+                  config.role == GattRoles::Peripheral ? "peripheral"
+                  : config.role == GattRoles::Central  ? "central"
+                                                       : "both",
                   " io_capability=", config.io_capability,
                   " handshake_timeout=", config.handshake_timeout_seconds,
                   " validity=", config.validity_seconds);

@@ -24,7 +24,7 @@ class BenchBook : public handshake::PeerBook {
         return handshake::BookEntry{std::move(*held), handshake::Version::V1_1};
     }
     bool has(const handshake::DeviceId& peer) override { return knows(peer); }
-    bool persist(const handshake::DeviceId& peer, handshake::PeerRole, const ratchet::Holdings& h,
+    bool persist(const handshake::DeviceId& peer, Role, const ratchet::Holdings& h,
                  handshake::Version) override {
         std::vector<std::pair<std::uint32_t, Bytes>> rec;
         for (const auto& s : h.seeds()) {

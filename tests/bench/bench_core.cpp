@@ -352,8 +352,8 @@ struct CertFixture {
     CertFixture() {
         random_bytes(seed.span());
         random_bytes(h);
-        auto sc = cert::SessionCert::mint(a, b.public_key(), cert::Role::Initiator, seed, 7, h,
-                                          kNow, kValidity);
+        auto sc = cert::SessionCert::mint(a, b.public_key(), Role::Initiator, seed, 7, h, kNow,
+                                          kValidity);
         if (!sc) std::abort();
         compact = *sc->compact();
         tbs = cert::tbs_der(*sc->certificate());
@@ -387,8 +387,8 @@ void bm_engine(benchmark::State& st, bool resume, bool initiator_side) {
 void bm_cert_mint(benchmark::State& st) {
     CertFixture& f = cert_fixture();
     for (auto _ : st) {
-        auto sc = cert::SessionCert::mint(f.a, f.b.public_key(), cert::Role::Initiator, f.seed, 7,
-                                          f.h, kNow, kValidity);
+        auto sc = cert::SessionCert::mint(f.a, f.b.public_key(), Role::Initiator, f.seed, 7, f.h,
+                                          kNow, kValidity);
         if (!sc) st.SkipWithError("mint failed");
         benchmark::DoNotOptimize(sc);
     }
@@ -398,7 +398,7 @@ void bm_cert_verify(benchmark::State& st) {
     CertFixture& f = cert_fixture();
     for (auto _ : st) {
         cert::ReplayCache cache;  // fresh, so the certificate is never Replayed
-        auto c = cert::verify(f.compact, f.a.public_key(), f.b.public_key(), cert::Role::Responder,
+        auto c = cert::verify(f.compact, f.a.public_key(), f.b.public_key(), Role::Responder,
                               f.seed.view(), 7, kNow, cache, f.h);
         if (!c) st.SkipWithError("verify failed");
         benchmark::DoNotOptimize(c);
@@ -730,8 +730,8 @@ std::map<std::string, Tally> count_calls() {
         Tally t;
         count_into(&t);
         {
-            auto sc = cert::SessionCert::mint(f.a, f.b.public_key(), cert::Role::Initiator, f.seed,
-                                              7, f.h, kNow, kValidity);
+            auto sc = cert::SessionCert::mint(f.a, f.b.public_key(), Role::Initiator, f.seed, 7,
+                                              f.h, kNow, kValidity);
             if (!sc) std::abort();
         }  // the certificate's secrets are freed inside the count, as in bm_cert_mint
         count_into(nullptr);
@@ -741,7 +741,7 @@ std::map<std::string, Tally> count_calls() {
         cert::ReplayCache cache;
         Tally t;
         count_into(&t);
-        auto c = cert::verify(f.compact, f.a.public_key(), f.b.public_key(), cert::Role::Responder,
+        auto c = cert::verify(f.compact, f.a.public_key(), f.b.public_key(), Role::Responder,
                               f.seed.view(), 7, kNow, cache, f.h);
         count_into(nullptr);
         if (!c) std::abort();

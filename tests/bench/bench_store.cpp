@@ -66,7 +66,7 @@ store::PeerRecord new_record(std::size_t n) {
     rec.seeds.push_back(store::StoredSeed{1, SecretBytes(store::kSeedLen)});
     randombytes_buf(rec.info.id.data(), rec.info.id.size());
     randombytes_buf(rec.seeds[0].seed.data(), rec.seeds[0].seed.size());
-    rec.info.role = store::PeerRole::Initiator;
+    rec.info.role = Role::Initiator;
     rec.info.protocol = store::PeerProtocol::V1_1;
     rec.info.epochs = {1};
     rec.info.created_unix = rec.info.last_seen_unix = kNow;

@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
             std::optional<handshake::DeviceId> peer;
             if (cmd == "resume" || cmd == "resume10") {
                 for (const auto& [pid, info] : cur->store.peers())
-                    if (info.role == store::PeerRole::Responder) peer = pid;
+                    if (info.role == Role::Responder) peer = pid;
                 if (!peer) {
                     std::cout << "error no peripheral stored to resume with\nend" << std::endl;
                     continue;

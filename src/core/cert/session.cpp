@@ -30,10 +30,6 @@ SecretBytes delegation_param(ByteView seed, Role owner_role, const Ed25519Public
     return derive_secret(seed, kDelegationLabel, kdf_context(owner_role, owner_id, peer_id, epoch));
 }
 
-Role other(Role r) {
-    return r == Role::Initiator ? Role::Responder : Role::Initiator;
-}
-
 // Everything verify() checks except the replay cache.
 Expected<Certificate, CertError> check(ByteView compact, ByteView expected_subject_id,
                                        ByteView own_id, Role own_role, ByteView seed,

@@ -24,10 +24,9 @@
 #include "core/crypto/kdf.hpp"
 #include "core/crypto/secret.hpp"
 #include "core/util/expected.hpp"
+#include "core/util/role.hpp"
 
 namespace br::cert {
-
-enum class Role { Initiator, Responder };
 
 // ids = id_A || id_B for an owner in `owner_role` talking to `peer_id`.
 Bytes ids_for(Role owner_role, const Ed25519Public& owner_id, const Ed25519Public& peer_id);

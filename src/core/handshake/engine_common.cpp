@@ -138,7 +138,7 @@ Expected<cert::Certificate, Failure> open_certificate(SessionChannel& channel, c
     return *peer;
 }
 
-Session make_session(Kind kind, Version version, cert::Role role, const Ed25519Public& own_id,
+Session make_session(Kind kind, Version version, Role role, const Ed25519Public& own_id,
                      const Ed25519Public& peer_id, const Hash& h, cert::SessionCert own,
                      const cert::Certificate& peer, const std::string& pair_code) {
     const Ed25519Public own_spk = *own.session_public_key();
@@ -170,11 +170,11 @@ Expected<IdentityAnd32, Error> split_pair_payload(ByteView payload) {
     return IdentityAnd32{payload.first(kEd25519PublicLen), payload.subspan(kEd25519PublicLen)};
 }
 
-Expected<Finished, Failure> finish(noise::HandshakeState& hs, cert::Role role) {
+Expected<Finished, Failure> finish(noise::HandshakeState& hs, Role role) {
     const Hash h = hs.handshake_hash();
     auto split = hs.split_with_secret();
     if (!split) return unexpected(Failure::noise(split.error()));
-    if (role == cert::Role::Initiator)
+    if (role == Role::Initiator)
         return Finished{h, SessionChannel(std::move(split->first), std::move(split->second)),
                         std::move(split->secret)};
     return Finished{h, SessionChannel(std::move(split->second), std::move(split->first)),
@@ -192,7 +192,7 @@ std::uint32_t minted_validity(std::uint32_t now, const Settings& s) {
 }  // namespace
 
 Expected<cert::SessionCert, Failure> mint_own(const Ed25519KeyPair& identity, const DeviceId& peer,
-                                              cert::Role role, const SecretBytes& seed,
+                                              Role role, const SecretBytes& seed,
                                               std::uint32_t epoch, const Hash& h, std::uint32_t now,
                                               const Settings& settings, Version version) {
     auto own =

@@ -31,7 +31,7 @@ Expected<cert::Certificate, Failure> open_certificate(SessionChannel& channel, c
 
 // `pair_code` is the commit-and-reveal code of a first pairing; a resume,
 // authenticated by the ratchet seed, shows the fingerprint's short code.
-Session make_session(Kind kind, Version version, cert::Role role, const Ed25519Public& own_id,
+Session make_session(Kind kind, Version version, Role role, const Ed25519Public& own_id,
                      const Ed25519Public& peer_id, const Hash& h, cert::SessionCert own,
                      const cert::Certificate& peer, const std::string& pair_code);
 
@@ -56,13 +56,13 @@ struct Finished {
     SessionChannel channel;
     SecretBytes secret;  // the final chaining key's third HKDF output
 };
-Expected<Finished, Failure> finish(noise::HandshakeState& hs, cert::Role role);
+Expected<Finished, Failure> finish(noise::HandshakeState& hs, Role role);
 
 // Our certificate for the session epoch whose seed is `seed`, backdated by
 // the clock skew allowance (Settings), in the certificate format of the
 // protocol version the handshake speaks (a 1.0 peer checks 1.0's format).
 Expected<cert::SessionCert, Failure> mint_own(const Ed25519KeyPair& identity, const DeviceId& peer,
-                                              cert::Role role, const SecretBytes& seed,
+                                              Role role, const SecretBytes& seed,
                                               std::uint32_t epoch, const Hash& h, std::uint32_t now,
                                               const Settings& settings, Version version);
 

@@ -68,7 +68,7 @@ Step Initiator::start_resume() {
     if (!peer_x) return fail(Error::IdentityMismatch);
     const bool v11 = version_ == Version::V1_1;
     noise::Config cfg{noise::Pattern::IKpsk2,
-                      noise::Role::Initiator,
+                      Role::Initiator,
                       as_bytes(v11 ? kResumePrologue : kResumePrologueV10),
                       &static_,
                       *peer_x,
@@ -89,12 +89,9 @@ Step Initiator::start_pair() {
     kind_ = Kind::Pair;
     version_ = Version::V1_1;
     held_.reset();
-    noise::Config cfg{noise::Pattern::XX,
-                      noise::Role::Initiator,
-                      as_bytes(kPairPrologue),
-                      &static_,
-                      std::nullopt,
-                      fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
+    noise::Config cfg{
+        noise::Pattern::XX, Role::Initiator, as_bytes(kPairPrologue),
+        &static_,           std::nullopt,    fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
     hs_.emplace(cfg);
     // The minor version rides in PAIR_1's payload: a 1.0 responder refuses a
     // non-empty payload, a 1.1 responder an empty one, both before any DH.
@@ -168,16 +165,16 @@ Step Initiator::on_pair2(const Message& m) {
     append(pair3_payload, nonce_a_);
     auto pair3 = hs_->write_message(pair3_payload);
     if (!pair3) return fail(Failure::noise(pair3.error()));
-    auto done = finish(*hs_, cert::Role::Initiator);
+    auto done = finish(*hs_, Role::Initiator);
     hs_.reset();
     if (!done) return fail(done.error());
     handshake_hash_ = done->h;
     channel_.emplace(std::move(done->channel));
 
-    const Bytes ids = cert::ids_for(cert::Role::Initiator, identity_.public_key(), *peer_);
+    const Bytes ids = cert::ids_for(Role::Initiator, identity_.public_key(), *peer_);
     new_seed_ = ratchet::first_seed(done->secret, handshake_hash_, ids);
-    auto own = mint_own(identity_, *peer_, cert::Role::Initiator, *new_seed_, 1, handshake_hash_,
-                        now_, settings_, version_);
+    auto own = mint_own(identity_, *peer_, Role::Initiator, *new_seed_, 1, handshake_hash_, now_,
+                        settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     auto cert_msg = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);
@@ -237,16 +234,16 @@ Step Initiator::on_resume2(const Message& m) {
     if (!read->payload.empty()) return fail(Error::Decode);
     chosen_ = index[read->psk_index];
     const ratchet::EpochSeed& seed = seeds[chosen_];
-    auto done = finish(*hs_, cert::Role::Initiator);
+    auto done = finish(*hs_, Role::Initiator);
     hs_.reset();
     if (!done) return fail(done.error());
     handshake_hash_ = done->h;
     channel_.emplace(std::move(done->channel));
 
-    const Bytes ids = cert::ids_for(cert::Role::Initiator, identity_.public_key(), *peer_);
+    const Bytes ids = cert::ids_for(Role::Initiator, identity_.public_key(), *peer_);
     chosen_epoch_ = seed.epoch;
     new_seed_ = ratchet::next_seed(seed.seed.view(), handshake_hash_, ids);
-    auto own = mint_own(identity_, *peer_, cert::Role::Initiator, *new_seed_, chosen_epoch_ + 1,
+    auto own = mint_own(identity_, *peer_, Role::Initiator, *new_seed_, chosen_epoch_ + 1,
                         handshake_hash_, now_, settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
@@ -264,7 +261,7 @@ Step Initiator::on_peer_cert(const Message& m) {
         // B persisted {1} once both sides approved; now we do.
         auto held = ratchet::Holdings::paired(std::move(*new_seed_));
         new_seed_.reset();
-        if (!book_.persist(*peer_, PeerRole::Responder, held, version_))
+        if (!book_.persist(*peer_, Role::Responder, held, version_))
             return fail(Error::PersistFailed);
         held.wipe();
         return finish_session(std::move(step), *peer);
@@ -273,7 +270,7 @@ Step Initiator::on_peer_cert(const Message& m) {
     // seed newer than it (B may hold it: its CONFIRM may have been lost).
     if (!held_->advance(chosen_, std::move(*new_seed_))) return fail(Error::EpochNotOffered);
     new_seed_.reset();
-    if (!book_.persist(*peer_, PeerRole::Responder, *held_, version_))
+    if (!book_.persist(*peer_, Role::Responder, *held_, version_))
         return fail(Error::PersistFailed);
     // Only now, with the advance on disk, may B be told to commit.
     auto confirm = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);
@@ -284,9 +281,8 @@ Step Initiator::on_peer_cert(const Message& m) {
 
 // The session is ready: hand it over.  A 1.1 resume then waits for CONFIRM.
 Step Initiator::finish_session(Step step, const cert::Certificate& peer_cert) {
-    session_.emplace(make_session(kind_, version_, cert::Role::Initiator, identity_.public_key(),
-                                  *peer_, handshake_hash_, std::move(*own_), peer_cert,
-                                  pair_code_));
+    session_.emplace(make_session(kind_, version_, Role::Initiator, identity_.public_key(), *peer_,
+                                  handshake_hash_, std::move(*own_), peer_cert, pair_code_));
     own_.reset();
     const bool await_confirm = kind_ == Kind::Resume && version_ == Version::V1_1;
     if (!await_confirm && held_) held_->wipe();
@@ -303,7 +299,7 @@ Step Initiator::on_confirm(const Message& m) {
     // as old) goes now, not one resume later: a copy of B's older state is
     // useless from this moment.
     if (!held_->prune(chosen_epoch_)) return fail(Error::ConfirmMismatch);
-    if (!book_.persist(*peer_, PeerRole::Responder, *held_, version_))
+    if (!book_.persist(*peer_, Role::Responder, *held_, version_))
         return fail(Error::PersistFailed);
     held_->wipe();
     state_ = State::Done;

@@ -7,14 +7,11 @@
 
 #include "core/crypto/ed25519.hpp"
 #include "core/ratchet/holdings.hpp"
+#include "core/util/role.hpp"
 
 namespace br::handshake {
 
 using DeviceId = Ed25519Public;
-
-// Which side of the pair the *peer* plays.  Stored so a daemon knows whether
-// to resume as initiator or wait as responder.
-enum class PeerRole : std::uint8_t { Initiator = 1, Responder = 2 };
 
 // The protocol version a pair speaks (docs/PROTOCOL.md section 11).  A pair
 // stored by a 1.0 build is V1_0 until a 1.1 handshake completes; from then
@@ -45,7 +42,7 @@ class PeerBook {
     // when it could not be written, in which case the stored state is
     // unchanged and the handshake aborts without sending what the write was
     // meant to precede.
-    virtual bool persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h,
+    virtual bool persist(const DeviceId& peer, Role role, const ratchet::Holdings& h,
                          Version version) = 0;
 };
 

@@ -84,12 +84,9 @@ Step Responder::receive(ByteView wire) {
 Step Responder::on_pair1(const Message& m) {
     kind_ = Kind::Pair;
     version_ = Version::V1_1;
-    noise::Config cfg{noise::Pattern::XX,
-                      noise::Role::Responder,
-                      as_bytes(kPairPrologue),
-                      &static_,
-                      std::nullopt,
-                      fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
+    noise::Config cfg{
+        noise::Pattern::XX, Role::Responder, as_bytes(kPairPrologue),
+        &static_,           std::nullopt,    fixed_ephemeral_ ? &*fixed_ephemeral_ : nullptr};
     hs_.emplace(cfg);
     auto payload = hs_->read_message(m.body);
     if (!payload) return fail(Failure::noise(payload.error()), AbortReason::ProtocolError);
@@ -124,17 +121,17 @@ Step Responder::on_pair3(const Message& m) {
     if (!peer) return fail(peer.error(), AbortReason::ProtocolError);
     peer_ = *peer;
     std::copy(parts->value.begin(), parts->value.end(), nonce_a_.begin());
-    auto done = finish(*hs_, cert::Role::Responder);
+    auto done = finish(*hs_, Role::Responder);
     hs_.reset();
     if (!done) return fail(done.error());
     handshake_hash_ = done->h;
     channel_.emplace(std::move(done->channel));
 
-    const Bytes ids = cert::ids_for(cert::Role::Responder, identity_.public_key(), *peer_);
+    const Bytes ids = cert::ids_for(Role::Responder, identity_.public_key(), *peer_);
     new_seed_ = ratchet::first_seed(done->secret, handshake_hash_, ids);
     new_epoch_ = 1;
-    auto own = mint_own(identity_, *peer_, cert::Role::Responder, *new_seed_, 1, handshake_hash_,
-                        now_, settings_, version_);
+    auto own = mint_own(identity_, *peer_, Role::Responder, *new_seed_, 1, handshake_hash_, now_,
+                        settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     state_ = State::AwaitInitiatorCert;
@@ -146,7 +143,7 @@ Step Responder::on_resume1(const Message& m) {
     const bool v11 = m.type == MessageType::Resume1;
     version_ = v11 ? Version::V1_1 : Version::V1_0;
     noise::Config cfg{noise::Pattern::IKpsk2,
-                      noise::Role::Responder,
+                      Role::Responder,
                       as_bytes(v11 ? kResumePrologue : kResumePrologueV10),
                       &static_,
                       std::nullopt,
@@ -181,7 +178,7 @@ Step Responder::on_resume1(const Message& m) {
         held.wipe();
         return fail(Failure::noise(out.error()));
     }
-    auto done = finish(*hs_, cert::Role::Responder);
+    auto done = finish(*hs_, Role::Responder);
     hs_.reset();
     if (!done) {
         held.wipe();
@@ -190,12 +187,12 @@ Step Responder::on_resume1(const Message& m) {
     handshake_hash_ = done->h;
     channel_.emplace(std::move(done->channel));
 
-    const Bytes ids = cert::ids_for(cert::Role::Responder, identity_.public_key(), *peer_);
+    const Bytes ids = cert::ids_for(Role::Responder, identity_.public_key(), *peer_);
     new_epoch_ = *chosen + 1;
     new_seed_ = ratchet::next_seed(seed->seed.view(), handshake_hash_, ids);
     held.wipe();
-    auto own = mint_own(identity_, *peer_, cert::Role::Responder, *new_seed_, new_epoch_,
-                        handshake_hash_, now_, settings_, version_);
+    auto own = mint_own(identity_, *peer_, Role::Responder, *new_seed_, new_epoch_, handshake_hash_,
+                        now_, settings_, version_);
     if (!own) return fail(own.error());
     own_.emplace(std::move(*own));
     auto cert_msg = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);
@@ -233,8 +230,7 @@ Step Responder::on_initiator_cert(const Message& m) {
     ratchet::Holdings held;
     held.commit(new_epoch_, std::move(*new_seed_));
     new_seed_.reset();
-    if (!book_.persist(*peer_, PeerRole::Initiator, held, version_))
-        return fail(Error::PersistFailed);
+    if (!book_.persist(*peer_, Role::Initiator, held, version_)) return fail(Error::PersistFailed);
     held.wipe();
     Step step;
     if (version_ == Version::V1_1) {
@@ -274,8 +270,7 @@ Step Responder::on_accept(const Message& m) {
 Step Responder::complete_pairing() {
     auto held = ratchet::Holdings::paired(std::move(*new_seed_));
     new_seed_.reset();
-    if (!book_.persist(*peer_, PeerRole::Initiator, held, version_))
-        return fail(Error::PersistFailed);
+    if (!book_.persist(*peer_, Role::Initiator, held, version_)) return fail(Error::PersistFailed);
     held.wipe();
     auto cert_msg = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);
     if (!cert_msg) return fail(cert_msg.error());
@@ -286,9 +281,8 @@ Step Responder::complete_pairing() {
 
 // The session is ready: hand it over.
 Step Responder::finish_session(Step step) {
-    session_.emplace(make_session(kind_, version_, cert::Role::Responder, identity_.public_key(),
-                                  *peer_, handshake_hash_, std::move(*own_), *peer_cert_,
-                                  pair_code_));
+    session_.emplace(make_session(kind_, version_, Role::Responder, identity_.public_key(), *peer_,
+                                  handshake_hash_, std::move(*own_), *peer_cert_, pair_code_));
     own_.reset();
     state_ = State::Done;
     step.done = true;

@@ -22,7 +22,7 @@ const char* to_string(Kind k);
 struct Session {
     Kind kind;
     Version version;  // the protocol this handshake spoke
-    cert::Role role;  // our role in this handshake
+    Role role;        // our role in this handshake
     Ed25519Public own_id;
     Ed25519Public peer_id;
     std::uint32_t epoch;  // the ratchet epoch whose seed minted the certificates

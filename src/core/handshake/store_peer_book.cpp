@@ -22,7 +22,7 @@ std::optional<BookEntry> StorePeerBook::load(const DeviceId& peer) {
     return BookEntry{std::move(*held), v};
 }
 
-bool StorePeerBook::persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h,
+bool StorePeerBook::persist(const DeviceId& peer, Role role, const ratchet::Holdings& h,
                             Version version) {
     if (h.empty()) return false;
     store::PeerRecord rec{store::PeerInfo{}, {}};
@@ -32,8 +32,7 @@ bool StorePeerBook::persist(const DeviceId& peer, PeerRole role, const ratchet::
         rec.info.id = peer;
         rec.info.created_unix = now_;
     }
-    rec.info.role =
-        role == PeerRole::Initiator ? store::PeerRole::Initiator : store::PeerRole::Responder;
+    rec.info.role = role;
     rec.info.protocol =
         version == Version::V1_1 ? store::PeerProtocol::V1_1 : store::PeerProtocol::V1_0;
     rec.info.last_seen_unix = now_;

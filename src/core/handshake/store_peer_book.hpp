@@ -16,7 +16,7 @@ class StorePeerBook : public PeerBook {
 
     std::optional<BookEntry> load(const DeviceId& peer) override;
     bool has(const DeviceId& peer) override { return store_.find(peer) != nullptr; }
-    bool persist(const DeviceId& peer, PeerRole role, const ratchet::Holdings& h,
+    bool persist(const DeviceId& peer, Role role, const ratchet::Holdings& h,
                  Version version) override;
 
     void set_now(std::int64_t now_unix) { now_ = now_unix; }

@@ -9,10 +9,11 @@
 #include <span>
 #include <string_view>
 
+#include "core/util/role.hpp"
+
 namespace br::noise {
 
 enum class Pattern { XX, IKpsk2 };
-enum class Role { Initiator, Responder };
 
 enum class Token { E, S, EE, ES, SE, SS, Psk };
 

@@ -247,7 +247,7 @@ Expected<PeerFields, StoreError> parse_peer(ByteView data) {
     std::copy(id.begin(), id.end(), out.info.id.begin());
     BR_TRY(role, f.uint("role", 1));
     if (role > 1) return unexpected(err(StoreErrc::BadValue, "role " + std::to_string(role)));
-    out.info.role = static_cast<PeerRole>(role);
+    out.info.role = role == 0 ? Role::Initiator : Role::Responder;
     auto seeds = env->version == 1 ? parse_v1_seeds(f, out) : parse_v2_seeds(f, out);
     if (!seeds) return unexpected(seeds.error());
     if (!is_valid_seed_shape(out.info.epochs)) {
@@ -376,7 +376,7 @@ Expected<SensitiveBytes, StoreError> encode_peer_record(const PeerRecord& rec) {
     RecordBuilder b(kPeerMagic, kPeerRecordVersion,
                     kPeerV2FixedBody + seeds_len + i.alias.size() + i.address.size());
     b.field(i.id);
-    b.field_u8(static_cast<std::uint8_t>(i.role));
+    b.field_u8(i.role == Role::Initiator ? 0 : 1);
     b.field_u8(static_cast<std::uint8_t>(i.protocol));
     // Reserved at its final size, so the seeds never sit in a buffer that a
     // reallocation leaves behind unwiped; wiped when `seeds` goes.

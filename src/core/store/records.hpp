@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "core/util/role.hpp"
+
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/secret.hpp"
 #include "core/store/error.hpp"
@@ -38,9 +40,6 @@ inline constexpr std::size_t kMaxSeeds = 3;
 
 using PeerId = ByteArray<kPeerIdLen>;
 
-// The role the *peer* plays relative to us.
-enum class PeerRole : std::uint8_t { Initiator = 0, Responder = 1 };
-
 // The protocol version a pair speaks: V1_0 until a 1.1 handshake with the
 // peer completed, then V1_1 for good (a 1.0 handshake is refused from then
 // on: no downgrade).
@@ -50,7 +49,7 @@ enum class PeerProtocol : std::uint8_t { V1_0 = 0, V1_1 = 1 };
 // peer.  No secrets.
 struct PeerInfo {
     PeerId id{};
-    PeerRole role = PeerRole::Initiator;
+    Role role = Role::Initiator;  // the role the *peer* plays: whether we resume or wait
     PeerProtocol protocol = PeerProtocol::V1_0;
     // The epoch of each stored seed, in record order (ascending; equal
     // epochs in the order the seeds were made).  1 to kMaxSeeds entries.

@@ -199,7 +199,7 @@ std::optional<handshake::DeviceId> Manager::known_peer_at(const AdapterState& a,
     std::optional<handshake::DeviceId> best;
     std::int64_t seen = -1;
     for (const auto& [id, info] : a.store.peers()) {
-        if (info.address != address || info.role != store::PeerRole::Responder) continue;
+        if (info.address != address || info.role != Role::Responder) continue;
         if (info.last_seen_unix > seen) {
             best = id;
             seen = info.last_seen_unix;
@@ -390,7 +390,7 @@ void Manager::session_minted(Connection& c, const handshake::Session& s) {
     v.peer_id_hex = to_hex(s.peer_id);
     v.address = c.address();
     v.kind = kind_text(s.kind);
-    v.role = s.role == cert::Role::Initiator ? "initiator" : "responder";
+    v.role = to_string(s.role);
     v.epoch = s.epoch;
     auto own = s.own.certificate();
     v.not_before = own ? own->not_before : 0;
@@ -572,9 +572,9 @@ void Manager::cancel_confirmations() {
 
 std::vector<AdapterView> Manager::adapters() const {
     std::vector<AdapterView> out;
-    const char* role = config_.role == Role::Peripheral ? "peripheral"
-                       : config_.role == Role::Central  ? "central"
-                                                        : "both";
+    const char* role = config_.role == GattRoles::Peripheral ? "peripheral"
+                       : config_.role == GattRoles::Central  ? "central"
+                                                             : "both";
     for (const auto& [p, a] : adapters_) {
         AdapterView v;
         v.name = a->name;
@@ -596,7 +596,7 @@ PeerView Manager::peer_view(const AdapterState& a, const store::PeerInfo& info) 
     v.id_hex = to_hex(info.id);
     v.address = info.address;
     v.alias = info.alias;
-    v.role = info.role == store::PeerRole::Initiator ? "central" : "peripheral";
+    v.role = info.role == Role::Initiator ? "central" : "peripheral";
     v.epoch = info.newest_epoch();
     v.created_unix = info.created_unix;
     v.last_seen_unix = info.last_seen_unix;

@@ -69,7 +69,7 @@ class FuzzBook : public PeerBook {
         return handshake::BookEntry{std::move(*held), handshake::Version::V1_1};
     }
     bool has(const DeviceId& peer) override { return disk.count(peer) != 0; }
-    bool persist(const DeviceId& peer, PeerRole, const ratchet::Holdings& h,
+    bool persist(const DeviceId& peer, Role, const ratchet::Holdings& h,
                  handshake::Version) override {
         if (fail_writes) return false;
         Record rec;

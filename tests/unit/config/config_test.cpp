@@ -27,7 +27,7 @@ ConfigError parse_bad(const std::string& text) {
 }
 
 void expect_defaults(const Config& c) {
-    EXPECT_EQ(c.role, Role::Both);
+    EXPECT_EQ(c.role, GattRoles::Both);
     EXPECT_EQ(c.io_capability, "KeyboardDisplay");
     EXPECT_FALSE(c.allow_legacy_pairing);
     EXPECT_EQ(c.state_directory, "/var/lib/blueratchet");
@@ -105,7 +105,7 @@ TEST(Config, EveryKey) {
         "RefusedFirstContactsPerMinute = 3\n"
         "[Adapters]\n"
         "Only = hci0, hci3\n");
-    EXPECT_EQ(c.role, Role::Peripheral);
+    EXPECT_EQ(c.role, GattRoles::Peripheral);
     EXPECT_EQ(c.io_capability, "NoInputNoOutput");
     EXPECT_TRUE(c.allow_legacy_pairing);
     EXPECT_EQ(c.state_directory, "/srv/br");
@@ -124,7 +124,7 @@ TEST(Config, OtherSpellings) {
         "[General]\nRole=Central\nIOCapability = displayyesno\nAllowLegacyPairing = FALSE\n"
         "[Session]\nOnExpiry = Rekey   # inline comment\nValidity = 604800 ; too\n"
         "[Adapters]\nOnly =\n");
-    EXPECT_EQ(c.role, Role::Central);
+    EXPECT_EQ(c.role, GattRoles::Central);
     EXPECT_EQ(c.io_capability, "DisplayYesNo");  // BlueZ's spelling, whatever was written
     EXPECT_EQ(c.on_expiry, OnExpiry::Rekey);
     EXPECT_EQ(c.validity_seconds, 604800u);

@@ -20,7 +20,7 @@ namespace br::test {
 struct FreeResponder {
     Ed25519KeyPair identity = Ed25519KeyPair::generate();
     X25519KeyPair noise_static = X25519KeyPair::from_secret(identity.x25519_secret().view());
-    noise::HandshakeState hs{noise::Config{noise::Pattern::XX, noise::Role::Responder,
+    noise::HandshakeState hs{noise::Config{noise::Pattern::XX, Role::Responder,
                                            as_bytes("blueratchet/1.1 pair"), &noise_static,
                                            std::nullopt, nullptr}};
     std::optional<noise::CipherState> send, recv;
@@ -57,8 +57,7 @@ struct FreeResponder {
         send.emplace(std::move(split->second));
         recv.emplace(std::move(split->first));
         seed = ratchet::first_seed(
-            split->secret, h,
-            cert::ids_for(cert::Role::Responder, identity.public_key(), initiator));
+            split->secret, h, cert::ids_for(Role::Responder, identity.public_key(), initiator));
     }
     Bytes reveal(const handshake::PairNonce& n) {
         return handshake::encode(
@@ -79,7 +78,7 @@ struct FreeResponder {
     // CERT_B with a genuine certificate for epoch 1, followed by `fingerprint`
     // or, if none is given, the one the protocol prescribes.
     Bytes certificate(std::uint32_t now, std::optional<Hash> fingerprint = std::nullopt) {
-        auto own = cert::SessionCert::mint(identity, initiator, cert::Role::Responder, *seed, 1, h,
+        auto own = cert::SessionCert::mint(identity, initiator, Role::Responder, *seed, 1, h,
                                            now - 60, 3600);
         EXPECT_TRUE(own);
         Bytes plain = *own->compact();

@@ -66,7 +66,7 @@ TEST(Handshake, TheFirstSeedIsNotAFunctionOfThePublicTranscript) {
     EXPECT_EQ(seed_a, seed_b);
     const Hash& h = p.a->handshake_hash;
     EXPECT_EQ(h, p.b->handshake_hash);
-    const Bytes ids = cert::ids_for(cert::Role::Initiator, a.id(), b.id());
+    const Bytes ids = cert::ids_for(Role::Initiator, a.id(), b.id());
     Bytes h_ids(h.begin(), h.end());
     h_ids.insert(h_ids.end(), ids.begin(), ids.end());
     // What an eavesdropper can compute from h and the identities.
@@ -302,8 +302,8 @@ TEST(Handshake, CertificateWithAnotherFingerprintIsRefused) {
         std::optional<Hash> fp;
         if (!honest) {
             // The fingerprint of this certificate for another recipient.
-            auto probe = cert::SessionCert::mint(m.identity, m.initiator, cert::Role::Responder,
-                                                 *m.seed, 1, m.h, kNow - 60, 3600);
+            auto probe = cert::SessionCert::mint(m.identity, m.initiator, Role::Responder, *m.seed,
+                                                 1, m.h, kNow - 60, 3600);
             ASSERT_TRUE(probe);
             fp = handshake::certificate_fingerprint(m.h, m.identity.public_key(),
                                                     *probe->session_public_key());

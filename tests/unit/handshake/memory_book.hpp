@@ -27,8 +27,8 @@ class MemoryBook : public handshake::PeerBook {
         return handshake::BookEntry{std::move(*held), versions[peer]};
     }
     bool has(const handshake::DeviceId& peer) override { return disk.count(peer) != 0; }
-    bool persist(const handshake::DeviceId& peer, handshake::PeerRole role,
-                 const ratchet::Holdings& h, handshake::Version version) override {
+    bool persist(const handshake::DeviceId& peer, Role role, const ratchet::Holdings& h,
+                 handshake::Version version) override {
         if (fail_writes) return false;
         std::vector<StoredSeed> rec;
         for (const auto& s : h.seeds()) {
@@ -43,7 +43,7 @@ class MemoryBook : public handshake::PeerBook {
     }
 
     std::map<handshake::DeviceId, std::vector<StoredSeed>> disk;
-    std::map<handshake::DeviceId, handshake::PeerRole> roles;
+    std::map<handshake::DeviceId, Role> roles;
     std::map<handshake::DeviceId, handshake::Version> versions;
     bool fail_writes = false;
     int writes = 0;

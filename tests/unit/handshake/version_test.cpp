@@ -175,7 +175,7 @@ TEST(Upgrade, StateDirectoriesWrittenBy10ResumeThroughTheStore) {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     const std::string base = tmpl;
     auto write_v1 = [&](const std::string& adapter, const Device& owner, const Device& peer,
-                        store::PeerRole role) {
+                        Role role) {
         auto dir = store::AdapterDir::open(base, adapter);
         ASSERT_TRUE(dir) << dir.error().message();
         auto ps = store::PeerStore::open(*dir);
@@ -221,8 +221,8 @@ TEST(Upgrade, StateDirectoriesWrittenBy10ResumeThroughTheStore) {
         ASSERT_EQ(std::fwrite(file.data(), 1, file.size(), f), file.size());
         std::fclose(f);
     };
-    write_v1("A", a, b, store::PeerRole::Responder);
-    write_v1("B", b, a, store::PeerRole::Initiator);
+    write_v1("A", a, b, Role::Responder);
+    write_v1("B", b, a, Role::Initiator);
     auto dir_a = store::AdapterDir::open(base, "A");
     auto dir_b = store::AdapterDir::open(base, "B");
     auto store_a = store::PeerStore::open(*dir_a);

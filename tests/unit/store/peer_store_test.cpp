@@ -55,7 +55,7 @@ TEST(PeerStore, SaveReopenAndLoadSecrets) {
     EXPECT_EQ(p->alias, "peer 2 v1");
     EXPECT_EQ(p->epochs, (std::vector<std::uint32_t>{1, 2}));
     EXPECT_EQ(p->protocol, PeerProtocol::V1_1);
-    EXPECT_EQ(p->role, PeerRole::Initiator);
+    EXPECT_EQ(p->role, Role::Initiator);
     EXPECT_EQ(p->address, "AA:BB:CC:00:00:02");
 
     auto sec = s.load_secrets(peer_id(2));

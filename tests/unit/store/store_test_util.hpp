@@ -65,7 +65,7 @@ inline SecretBytes seed_for(std::uint32_t peer, std::uint32_t epoch, std::uint8_
 inline PeerRecord make_record(std::uint32_t n, std::uint32_t version = 1, bool pending = true) {
     PeerInfo info;
     info.id = peer_id(n);
-    info.role = n % 2 ? PeerRole::Responder : PeerRole::Initiator;
+    info.role = n % 2 ? Role::Responder : Role::Initiator;
     info.protocol = PeerProtocol::V1_1;
     info.epochs = {version};
     if (pending) info.epochs.push_back(version + 1);
