@@ -7,14 +7,13 @@
 #include <cstring>
 #include <set>
 
+#include "core/util/peer_id.hpp"
 #include "daemon/api/errors.hpp"
-#include "daemon/api/ids.hpp"
 #include "daemon/shown.hpp"
 
 namespace br::ctl {
 
 namespace errors = br::daemon::errors;
-namespace ids = br::daemon::ids;
 
 std::string describe(const sdbus::Error& e) {
     const std::string& n = e.getName();
@@ -138,7 +137,7 @@ Snapshot Snapshot::take(ManagerProxy& manager, bool with_approvals) {
             std::string adapter_path = get<sdbus::ObjectPath>(p, "Adapter");
             x.adapter = adapter_path.substr(adapter_path.rfind('/') + 1);
             x.device_id = get<std::string>(p, "DeviceId");
-            x.id_hex = ids::id_hex(x.device_id).value_or("");
+            if (auto id = PeerId::from_base64url(x.device_id)) x.id_hex = id->hex();
             x.address = get<std::string>(p, "Address");
             x.alias = get<std::string>(p, "Alias");
             x.role = get<std::string>(p, "Role");
@@ -173,8 +172,8 @@ Snapshot Snapshot::take(ManagerProxy& manager, bool with_approvals) {
             // The path ends in peer_<hex>.
             auto slash = x.peer_path.rfind("/peer_");
             if (slash != std::string::npos) {
-                auto bytes = ids::hex_decode(x.peer_path.substr(slash + 6));
-                if (bytes) x.peer_id = ids::b64url_encode(*bytes);
+                if (auto id = PeerId::from_hex(x.peer_path.substr(slash + 6)))
+                    x.peer_id = id->base64url();
             }
         }
     }
@@ -240,13 +239,15 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
         }
     } else {
         // 3. A full id, or a prefix of the base64url or hex form.
-        auto full = ids::canonical_id(arg);
+        std::optional<std::string> full;
+        if (auto id = PeerId::parse(arg)) full = id->base64url();
         if (!full && arg.size() < 4)
             throw Failure("peer " + daemon::shown(arg) + ": give at least 4 characters of its id");
         auto matches = [&](const std::string& b64) {
             if (full) return b64 == *full;
             if (b64.rfind(arg, 0) == 0) return true;
-            auto hex = ids::id_hex(b64);
+            auto id = PeerId::from_base64url(b64);
+            auto hex = id ? std::optional<std::string>(id->hex()) : std::nullopt;
             return hex && hex->rfind(lower(arg), 0) == 0 &&
                    std::all_of(arg.begin(), arg.end(),
                                [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
