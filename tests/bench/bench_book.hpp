@@ -24,15 +24,15 @@ class BenchBook : public handshake::PeerBook {
         return handshake::BookEntry{std::move(*held), handshake::Version::V1_1};
     }
     bool has(const handshake::DeviceId& peer) override { return knows(peer); }
-    bool persist(const handshake::DeviceId& peer, Role, const ratchet::Holdings& h,
-                 handshake::Version) override {
+    Expected<void, std::string> persist(const handshake::DeviceId& peer, Role,
+                                        const ratchet::Holdings& h, handshake::Version) override {
         std::vector<std::pair<std::uint32_t, Bytes>> rec;
         for (const auto& s : h.seeds()) {
             ByteView v = s.seed.view();
             rec.emplace_back(s.epoch, Bytes(v.begin(), v.end()));
         }
         disk_[peer] = std::move(rec);
-        return true;
+        return {};
     }
     bool knows(const handshake::DeviceId& peer) const { return disk_.count(peer) != 0; }
 

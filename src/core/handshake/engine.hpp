@@ -68,15 +68,19 @@ struct Failure {
     std::optional<cert::CertError> cert_error;
     std::optional<DecodeError> decode_error;
     std::optional<AbortReason> abort;  // may hold a reason this build does not name
+    std::string detail;                // PersistFailed: the store's own words (path, errno)
 
-    static Failure of(Error e) { return Failure{e, {}, {}, {}, {}}; }
-    static Failure noise(noise::Error e) { return Failure{Error::Noise, e, {}, {}, {}}; }
+    static Failure of(Error e) { return Failure{e, {}, {}, {}, {}, {}}; }
+    static Failure noise(noise::Error e) { return Failure{Error::Noise, e, {}, {}, {}, {}}; }
     static Failure certificate(cert::CertError e) {
-        return Failure{Error::Certificate, {}, e, {}, {}};
+        return Failure{Error::Certificate, {}, e, {}, {}, {}};
     }
-    static Failure decode(DecodeError e) { return Failure{Error::Decode, {}, {}, e, {}}; }
+    static Failure decode(DecodeError e) { return Failure{Error::Decode, {}, {}, e, {}, {}}; }
     static Failure peer_aborted(AbortReason r) {
-        return Failure{Error::PeerAborted, {}, {}, {}, r};
+        return Failure{Error::PeerAborted, {}, {}, {}, r, {}};
+    }
+    static Failure persist_failed(std::string why) {
+        return Failure{Error::PersistFailed, {}, {}, {}, {}, std::move(why)};
     }
     std::string describe() const;
 };

@@ -72,6 +72,7 @@ std::string Failure::describe() const {
         if (std::string_view(to_string(*abort)) == "unknown reason")
             s += " " + std::to_string(code);
     }
+    if (!detail.empty()) s += ": " + detail;
     return s;
 }
 

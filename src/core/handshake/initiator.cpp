@@ -261,8 +261,8 @@ Step Initiator::on_peer_cert(const Message& m) {
         // B persisted {1} once both sides approved; now we do.
         auto held = ratchet::Holdings::paired(std::move(*new_seed_));
         new_seed_.reset();
-        if (!book_.persist(*peer_, Role::Responder, held, version_))
-            return fail(Error::PersistFailed);
+        if (auto written = book_.persist(*peer_, Role::Responder, held, version_); !written)
+            return fail(Failure::persist_failed(written.error()));
         held.wipe();
         return finish_session(std::move(step), *peer);
     }
@@ -270,8 +270,8 @@ Step Initiator::on_peer_cert(const Message& m) {
     // seed newer than it (B may hold it: its CONFIRM may have been lost).
     if (!held_->advance(chosen_, std::move(*new_seed_))) return fail(Error::EpochNotOffered);
     new_seed_.reset();
-    if (!book_.persist(*peer_, Role::Responder, *held_, version_))
-        return fail(Error::PersistFailed);
+    if (auto written = book_.persist(*peer_, Role::Responder, *held_, version_); !written)
+        return fail(Failure::persist_failed(written.error()));
     // Only now, with the advance on disk, may B be told to commit.
     auto confirm = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);
     if (!confirm) return fail(confirm.error());
@@ -299,8 +299,8 @@ Step Initiator::on_confirm(const Message& m) {
     // as old) goes now, not one resume later: a copy of B's older state is
     // useless from this moment.
     if (!held_->prune(chosen_epoch_)) return fail(Error::ConfirmMismatch);
-    if (!book_.persist(*peer_, Role::Responder, *held_, version_))
-        return fail(Error::PersistFailed);
+    if (auto written = book_.persist(*peer_, Role::Responder, *held_, version_); !written)
+        return fail(Failure::persist_failed(written.error()));
     held_->wipe();
     state_ = State::Done;
     Step step;

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/crypto/ed25519.hpp"
 #include "core/ratchet/holdings.hpp"
+#include "core/util/expected.hpp"
 #include "core/util/role.hpp"
 
 namespace br::handshake {
@@ -38,12 +40,13 @@ class PeerBook {
     virtual bool has(const DeviceId& peer) = 0;
 
     // Durably replaces the peer's holdings and version (creating the peer
-    // when new).  Returns only once the data would survive a crash; false
-    // when it could not be written, in which case the stored state is
-    // unchanged and the handshake aborts without sending what the write was
-    // meant to precede.
-    virtual bool persist(const DeviceId& peer, Role role, const ratchet::Holdings& h,
-                         Version version) = 0;
+    // when new).  Returns only once the data would survive a crash; the
+    // store's own words (path, errno: what an operator acts on) when it
+    // could not be written, in which case the stored state is unchanged and
+    // the handshake aborts (PersistFailed, with those words) without sending
+    // what the write was meant to precede.
+    virtual Expected<void, std::string> persist(const DeviceId& peer, Role role,
+                                                const ratchet::Holdings& h, Version version) = 0;
 };
 
 }  // namespace br::handshake

@@ -230,7 +230,8 @@ Step Responder::on_initiator_cert(const Message& m) {
     ratchet::Holdings held;
     held.commit(new_epoch_, std::move(*new_seed_));
     new_seed_.reset();
-    if (!book_.persist(*peer_, Role::Initiator, held, version_)) return fail(Error::PersistFailed);
+    if (auto written = book_.persist(*peer_, Role::Initiator, held, version_); !written)
+        return fail(Failure::persist_failed(written.error()));
     held.wipe();
     Step step;
     if (version_ == Version::V1_1) {
@@ -270,7 +271,8 @@ Step Responder::on_accept(const Message& m) {
 Step Responder::complete_pairing() {
     auto held = ratchet::Holdings::paired(std::move(*new_seed_));
     new_seed_.reset();
-    if (!book_.persist(*peer_, Role::Initiator, held, version_)) return fail(Error::PersistFailed);
+    if (auto written = book_.persist(*peer_, Role::Initiator, held, version_); !written)
+        return fail(Failure::persist_failed(written.error()));
     held.wipe();
     auto cert_msg = seal_certificate(*channel_, *own_, handshake_hash_, *peer_);
     if (!cert_msg) return fail(cert_msg.error());

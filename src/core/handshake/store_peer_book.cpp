@@ -6,25 +6,18 @@ std::optional<BookEntry> StorePeerBook::load(const DeviceId& peer) {
     const store::PeerInfo* info = store_.find(peer);
     if (info == nullptr) return std::nullopt;
     auto secrets = store_.load_secrets(peer);
-    if (!secrets) {
-        last_error_ = secrets.error().message();
-        return std::nullopt;
-    }
-    last_error_.clear();
+    if (!secrets) return std::nullopt;  // unreadable: as unknown (PeerStore::open logged it)
     std::vector<ratchet::EpochSeed> seeds;
     for (auto& s : *secrets) seeds.push_back({s.epoch, std::move(s.seed)});
     auto held = ratchet::Holdings::from(std::move(seeds));
-    if (!held) {
-        last_error_ = "stored seeds out of shape";
-        return std::nullopt;
-    }
+    if (!held) return std::nullopt;  // seeds out of shape: as unknown
     const Version v = info->protocol == store::PeerProtocol::V1_1 ? Version::V1_1 : Version::V1_0;
     return BookEntry{std::move(*held), v};
 }
 
-bool StorePeerBook::persist(const DeviceId& peer, Role role, const ratchet::Holdings& h,
-                            Version version) {
-    if (h.empty()) return false;
+Expected<void, std::string> StorePeerBook::persist(const DeviceId& peer, Role role,
+                                                   const ratchet::Holdings& h, Version version) {
+    if (h.empty()) return unexpected(std::string("no seed to store"));
     store::PeerRecord rec{store::PeerInfo{}, {}};
     if (const auto* info = store_.find(peer)) {
         rec.info = *info;
@@ -42,12 +35,8 @@ bool StorePeerBook::persist(const DeviceId& peer, Role role, const ratchet::Hold
         rec.seeds.push_back(store::StoredSeed{s.epoch, s.seed.clone()});
     }
     auto saved = store_.save(rec);
-    if (!saved) {
-        last_error_ = saved.error().message();
-        return false;
-    }
-    last_error_.clear();
-    return true;
+    if (!saved) return unexpected(saved.error().message());
+    return {};
 }
 
 }  // namespace br::handshake

@@ -16,17 +16,14 @@ class StorePeerBook : public PeerBook {
 
     std::optional<BookEntry> load(const DeviceId& peer) override;
     bool has(const DeviceId& peer) override { return store_.find(peer) != nullptr; }
-    bool persist(const DeviceId& peer, Role role, const ratchet::Holdings& h,
-                 Version version) override;
+    Expected<void, std::string> persist(const DeviceId& peer, Role role, const ratchet::Holdings& h,
+                                        Version version) override;
 
     void set_now(std::int64_t now_unix) { now_ = now_unix; }
-    // The last store error, for logs ("" when the last call succeeded).
-    const std::string& last_error() const { return last_error_; }
 
   private:
     store::PeerStore& store_;
     std::int64_t now_;
-    std::string last_error_;
 };
 
 }  // namespace br::handshake

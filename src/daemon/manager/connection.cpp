@@ -246,12 +246,9 @@ void Connection::on_failure(const handshake::PumpFailure& f) {
     std::string why;
     switch (f.kind) {
         case handshake::PumpFailure::Kind::Handshake:
+            // PersistFailed carries the store's own words (path and errno,
+            // "No space left on device"): what an operator acts on.
             why = "handshake failed: " + (f.handshake ? f.handshake->describe() : std::string());
-            // The store's own words (path and errno, "No space left on
-            // device") are what an operator needs to act on.
-            if (f.handshake && f.handshake->error == handshake::Error::PersistFailed &&
-                !adapter_.book.last_error().empty())
-                why += ": " + adapter_.book.last_error();
             break;
         case handshake::PumpFailure::Kind::NoHandshake:
             why = role_ == LinkRole::Central

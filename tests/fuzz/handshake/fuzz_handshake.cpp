@@ -69,16 +69,16 @@ class FuzzBook : public PeerBook {
         return handshake::BookEntry{std::move(*held), handshake::Version::V1_1};
     }
     bool has(const DeviceId& peer) override { return disk.count(peer) != 0; }
-    bool persist(const DeviceId& peer, Role, const ratchet::Holdings& h,
-                 handshake::Version) override {
-        if (fail_writes) return false;
+    Expected<void, std::string> persist(const DeviceId& peer, Role, const ratchet::Holdings& h,
+                                        handshake::Version) override {
+        if (fail_writes) return unexpected(std::string("test: the write fails"));
         Record rec;
         for (const auto& s : h.seeds()) {
             ByteView v = s.seed.view();
             rec.emplace_back(s.epoch, Bytes(v.begin(), v.end()));
         }
         disk[peer] = std::move(rec);
-        return true;
+        return {};
     }
     Disk disk;
     bool fail_writes;

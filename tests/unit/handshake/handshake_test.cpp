@@ -389,6 +389,9 @@ TEST(Handshake, PersistFailureSendsNoConfirmation) {
     auto r = connect(a, b);
     ASSERT_TRUE(r.a_fail);
     EXPECT_EQ(r.a_fail->error, Error::PersistFailed);
+    // The book's own words travel with the failure, up to the daemon's log.
+    EXPECT_EQ(r.a_fail->detail, "test: the write fails");
+    EXPECT_NE(r.a_fail->describe().find("test: the write fails"), std::string::npos);
     EXPECT_FALSE(r.b);
     a.book.fail_writes = false;
     auto again = connect(a, b);

@@ -27,9 +27,10 @@ class MemoryBook : public handshake::PeerBook {
         return handshake::BookEntry{std::move(*held), versions[peer]};
     }
     bool has(const handshake::DeviceId& peer) override { return disk.count(peer) != 0; }
-    bool persist(const handshake::DeviceId& peer, Role role, const ratchet::Holdings& h,
-                 handshake::Version version) override {
-        if (fail_writes) return false;
+    Expected<void, std::string> persist(const handshake::DeviceId& peer, Role role,
+                                        const ratchet::Holdings& h,
+                                        handshake::Version version) override {
+        if (fail_writes) return unexpected(std::string("test: the write fails"));
         std::vector<StoredSeed> rec;
         for (const auto& s : h.seeds()) {
             ByteView v = s.seed.view();
@@ -39,7 +40,7 @@ class MemoryBook : public handshake::PeerBook {
         roles[peer] = role;
         versions[peer] = version;
         ++writes;
-        return true;
+        return {};
     }
 
     std::map<handshake::DeviceId, std::vector<StoredSeed>> disk;
