@@ -43,7 +43,7 @@ Step Initiator::fail(Failure f, std::optional<AbortReason> tell_peer) {
     channel_.reset();
     Step s;
     if (tell_peer) s.send.push_back(encode_abort(*tell_peer));
-    s.failure = f;
+    s.failure = std::move(f);
     return s;
 }
 

@@ -131,7 +131,7 @@ bool Pump::send_message(ByteView message) {
     return true;
 }
 
-void Pump::fail(PumpFailure why) {
+void Pump::fail(const PumpFailure& why) {
     if (state_ == State::Failed) return;
     state_ = State::Failed;
     rx_.reset();

@@ -114,7 +114,7 @@ class Pump {
     // A message outside any engine (an unauthenticated ABORT before any DH).
     bool send_message(ByteView message);
     // Stops the pump as if `why` had happened (reported through failed()).
-    void fail(PumpFailure why);
+    void fail(const PumpFailure& why);
 
     void set_att_mtu(std::size_t att_mtu);
     State state() const { return state_; }
