@@ -196,15 +196,15 @@ void Daemon::consider_central(const std::string& device) {
     if (!d || !d->connected || !d->resolved || client_->active(device)) return;
     auto* a = manager_.adapter(d->adapter);
     if (!a) return;
-    auto [rx, tx] = watch_->our_chrcs(device);
-    if (rx.empty() || tx.empty()) return;
+    auto chrcs = watch_->our_chrcs(device);
+    if (chrcs.rx.empty() || chrcs.tx.empty()) return;
     auto central = bluez::is_le_central(a->name, d->address);
     if (!central || !*central) {
         log::debug("device ", d->address, " has the blueratchet service but we are not the",
                    " central of this connection: leaving the handshake to it");
         return;
     }
-    client_->start(device, rx, tx);
+    client_->start(device, chrcs);
 }
 
 }  // namespace br::daemon

@@ -52,6 +52,14 @@ std::string tx_slot_uuid(std::size_t k);
 // The k of a tx.k UUID (lowercase), nullopt for any other UUID.
 std::optional<std::size_t> tx_slot_of_uuid(const std::string& uuid);
 
+// Our characteristics as BlueZ's GATT client shows them under a peer device
+// ("" / absent when not there): rx and tx always, slot and tx.k (by k) on a
+// peripheral that offers them.
+struct PeerChrcs {
+    std::string rx, tx, slot;
+    std::map<std::size_t, std::string> tx_slots;
+};
+
 // The objects we register with BlueZ.  Deliberately outside /org/blueratchet:
 // the management API has its ObjectManager there, and its clients should not
 // see GATT objects in it.
