@@ -127,7 +127,11 @@ void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
                                        d ? d->address : bluez::address_from_device_path(device));
                 manager_.deliver(device, f, mtu);
             },
-            [this] { return watch_->owner(); });
+            [this] { return watch_->owner(); },
+            [this](const std::string& device) {
+                const auto* d = watch_->device(device);
+                return d && !d->connected;
+            });
     }
     auto& adv = advs_[a.path];
     if (!adv)
@@ -143,6 +147,7 @@ void Daemon::on_device(const bluez::DeviceWatch::Device& now,
         // Invalidate first, synchronously, in this signal handler.
         manager_.link_lost(now.path, "disconnected");
         client_->stop(now.path);
+        release_slot(now.path);
         log::info("device disconnected device=", now.address);
         return;
     }
@@ -159,8 +164,10 @@ void Daemon::on_device(const bluez::DeviceWatch::Device& now,
     consider_central(now.path);
 }
 
-// Our GATT server's link to a central: we answer on our tx characteristic,
-// which bluetoothd notifies to the centrals that subscribed to it.
+// Our GATT server's link to a central: we answer on the tx.k the central
+// got from our slot characteristic, or on the shared tx if it has none (the
+// server decides at each fragment: the central reads the slot after
+// Connected=true, before it writes anything).
 void Daemon::peripheral_link_up(const std::string& adapter_path, const std::string& device,
                                 const std::string& address) {
     auto srv = servers_.find(adapter_path);
@@ -168,12 +175,19 @@ void Daemon::peripheral_link_up(const std::string& adapter_path, const std::stri
     bluez::GattServer* server = srv->second.get();
     manager_.link_up(
         adapter_path, device, address, LinkRole::Peripheral,
-        LinkIo{[server](ByteView frag) { return server->notify(frag); }, frame::kMinAttMtu});
+        LinkIo{[server, device](ByteView frag) { return server->notify(device, frag); },
+               frame::kMinAttMtu});
+}
+
+void Daemon::release_slot(const std::string& device) {
+    auto srv = servers_.find(bluez::adapter_of(device));
+    if (srv != servers_.end()) srv->second->release(device);
 }
 
 void Daemon::on_device_removed(const std::string& path) {
     manager_.link_lost(path, "device removed");
     client_->stop(path);
+    release_slot(path);
 }
 
 void Daemon::consider_central(const std::string& device) {
@@ -182,15 +196,15 @@ void Daemon::consider_central(const std::string& device) {
     if (!d || !d->connected || !d->resolved || client_->active(device)) return;
     auto* a = manager_.adapter(d->adapter);
     if (!a) return;
-    auto [rx, tx] = watch_->our_chrcs(device);
-    if (rx.empty() || tx.empty()) return;
+    auto chrcs = watch_->our_chrcs(device);
+    if (chrcs.rx.empty() || chrcs.tx.empty()) return;
     auto central = bluez::is_le_central(a->name, d->address);
     if (!central || !*central) {
         log::debug("device ", d->address, " has the blueratchet service but we are not the",
                    " central of this connection: leaving the handshake to it");
         return;
     }
-    client_->start(device, rx, tx);
+    client_->start(device, chrcs);
 }
 
 }  // namespace br::daemon

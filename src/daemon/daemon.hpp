@@ -45,6 +45,8 @@ class Daemon : public BluezActions {
     void on_device_removed(const std::string& path);
     void peripheral_link_up(const std::string& adapter_path, const std::string& device,
                             const std::string& address);
+    // The device's tx.k on our GATT server is free again (it disconnected).
+    void release_slot(const std::string& device);
     void on_bluez_down();
     void consider_central(const std::string& device);
     void save_clocks_periodically();

@@ -16,11 +16,20 @@ the stock template lacks and blueratchetd needs:
                   properties before it replies.
   Device1         SimConnect/SimDisconnect change Connected (the property and
                   a PropertiesChanged signal), Disconnect works.
-  A remote central over the daemon's GATT server: SimCentralSubscribe calls
-                  StartNotify on the daemon's tx, SimCentralWrite calls
-                  WriteValue on its rx with {"device": <path>, "mtu": q,
-                  "type": "command"} as bluetoothd does, SimCentralRead
-                  returns what the daemon notified on tx since the last read.
+  Remote centrals over the daemon's GATT server, modelled on
+                  src/gatt-database.c of BlueZ 5.66/5.87: CCC state per
+                  device and characteristic (SimCentralSubscribe /
+                  SimCentralUnsubscribe; bluetoothd calls StartNotify on each
+                  enabling CCC write and StopNotify when the last central
+                  disabled it); a PropertiesChanged(Value) of the
+                  application goes to every connected device whose CCC on
+                  that characteristic is enabled (send_notification_to_devices),
+                  into that device's inbox (SimCentralRead); SimDisconnect
+                  clears a device's CCCs unless it is bonded (SimSetBonded).
+                  SimCentralWrite calls WriteValue on rx and
+                  SimCentralReadValue calls ReadValue (e.g. on slot) with
+                  {"device": <path>, "mtu": q, "link": "LE", ...} as
+                  bluetoothd does.
   SimEvents       the org.blueratchet Manager1 signals seen, with the
                   CLOCK_MONOTONIC time they arrived (for latency figures).
 
@@ -59,6 +68,8 @@ BR_MANAGER = 'org.blueratchet.Manager1'
 
 RX_UUID = '6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a1'
 TX_UUID = '6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a2'
+SLOT_UUID = '6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a3'
+TX_SLOT_PREFIX = '6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b1'  # + k as two hex digits
 
 
 class Sim:  # pylint: disable=too-few-public-methods
@@ -70,11 +81,17 @@ class Sim:  # pylint: disable=too-few-public-methods
         self.agent = None         # (sender, path, capability)
         self.default_agent = None
         self.registrations = []   # (kind, adapter, detail, t)
-        self.apps = {}            # adapter path -> {'sender', 'root', 'rx', 'tx', 'service'}
+        # adapter path -> {'sender', 'root', 'service', 'rx', 'tx', 'slot',
+        # 'tx_slots': {k: path}, 'chrcs': {path: (uuid, flags)}}
+        self.apps = {}
         self.advs = {}            # adapter path -> (sender, path, props)
         self.calls = {}           # id -> [status, detail]
         self.next_call = 1
-        self.notified = []        # values the daemon notified on a registered tx
+        self.ccc = {}             # device path -> set of chrc paths whose CCC it enabled
+        self.ntfy_cnt = {}        # chrc path -> enabled CCCs (bluetoothd's ntfy_cnt)
+        self.bonded = set()       # device paths whose CCC state outlives a disconnect
+        self.inbox = {}           # device path -> [(chrc path, value)] notified to it
+        self.notify_calls = []    # (member, chrc path) StartNotify/StopNotify sent
         self.write_errors = []
         self.events = []          # (member, args..., t) of org.blueratchet signals
         self.probe = ['none', '']
@@ -147,23 +164,30 @@ def RegisterApplication(_adapter_obj, app, _options, sender=None, adapter=None, 
 
     def got(objects):
         found = {'sender': str(sender), 'root': str(app), 'rx': None, 'tx': None,
-                 'service': None}
+                 'slot': None, 'tx_slots': {}, 'chrcs': {}, 'service': None}
         for path, ifaces in objects.items():
             if GATT_SERVICE in ifaces:
                 found['service'] = str(ifaces[GATT_SERVICE].get('UUID', ''))
             if GATT_CHRC in ifaces:
                 uuid = str(ifaces[GATT_CHRC].get('UUID', '')).lower()
+                flags = [str(f) for f in ifaces[GATT_CHRC].get('Flags', [])]
+                found['chrcs'][str(path)] = (uuid, flags)
                 if uuid == RX_UUID:
                     found['rx'] = str(path)
                 elif uuid == TX_UUID:
                     found['tx'] = str(path)
+                elif uuid == SLOT_UUID:
+                    found['slot'] = str(path)
+                elif uuid.startswith(TX_SLOT_PREFIX) and len(uuid) == len(TX_SLOT_PREFIX) + 2:
+                    found['tx_slots'][int(uuid[-2:], 16)] = str(path)
         if not found['service']:
             err(dbus.exceptions.DBusException('No object received',
                                               name='org.bluez.Error.Failed'))
             return
         SIM.apps[adapter] = found
         _record('application', adapter,
-                f"{sender} {app} service={found['service']} rx={found['rx']} tx={found['tx']}")
+                f"{sender} {app} service={found['service']} rx={found['rx']} tx={found['tx']} "
+                f"slot={found['slot']} tx_slots={len(found['tx_slots'])}")
         ok()
 
     def failed(e):
@@ -257,10 +281,33 @@ def SimConnect(_self, path):
     return _set_connected(str(path), True)
 
 
+def _link_dropped(device):
+    '''What bluetoothd does at att_disconnected: a bonded device keeps its
+    CCC state, any other has it cleared (clear_ccc_state: each enabled CCC
+    counts as a disable).  The device's inbox stays: it is what the
+    central received while connected (an ABORT right before the daemon's
+    Disconnect, say), and it reads it when it likes.'''
+    if device in SIM.bonded:
+        return
+    for path in sorted(SIM.ccc.pop(device, set())):
+        _ccc_disabled(path)
+
+
 @dbus.service.method(MOCK, in_signature='o', out_signature='d')
 def SimDisconnect(_self, path):
     '''The link dropped: Connected=false.  Returns when the signal was sent.'''
-    return _set_connected(str(path), False)
+    t = _set_connected(str(path), False)
+    _link_dropped(str(path))
+    return t
+
+
+@dbus.service.method(MOCK, in_signature='ob', out_signature='')
+def SimSetBonded(_self, path, bonded):
+    '''Whether the device is bonded (its CCC state survives disconnects).'''
+    if bonded:
+        SIM.bonded.add(str(path))
+    else:
+        SIM.bonded.discard(str(path))
 
 
 @dbus.service.method(MOCK, in_signature='oso', out_signature='d')
@@ -269,6 +316,7 @@ def SimDisconnectThenProbe(_self, path, dest, probe):
     after the signal) Properties.GetAll(org.blueratchet.Session1) on `probe`
     at `dest`.  The answer is kept for SimProbeResult.'''
     t = _set_connected(str(path), False)
+    _link_dropped(str(path))
     SIM.probe = ['pending', '']
 
     def done(props):
@@ -357,7 +405,7 @@ def SimAgentResult(_self, call):
     return (status, detail, sent, answered)
 
 
-# --- control: a remote central over the daemon's GATT server -----------------
+# --- control: remote centrals over the daemon's GATT server -------------------
 
 def _app(adapter):
     app = SIM.apps.get(str(adapter))
@@ -367,11 +415,60 @@ def _app(adapter):
     return app
 
 
-@dbus.service.method(MOCK, in_signature='o', out_signature='')
-def SimCentralSubscribe(_self, adapter):
-    '''A central subscribed to tx: StartNotify on the daemon's characteristic.'''
-    app = _app(adapter)
-    SIM.bus.call_blocking(app['sender'], app['tx'], GATT_CHRC, 'StartNotify', '', [], timeout=5)
+def _chrc(device, uuid):
+    '''(app, path) of the characteristic with `uuid` in the application
+    of the device's adapter.'''
+    app = _app(str(device).rsplit('/', 1)[0])
+    for path, (u, _flags) in app['chrcs'].items():
+        if u == str(uuid).lower():
+            return app, path
+    raise dbus.exceptions.DBusException(f'no characteristic {uuid}',
+                                        name=MOCK + '.NoCharacteristic')
+
+
+def _notify_method(app, path, member):
+    SIM.notify_calls.append((member, path))
+    # Best effort, as bluetoothd: the reply is ignored.
+    SIM.bus.call_async(app['sender'], path, GATT_CHRC, member, '', [], lambda *_: None,
+                       lambda *_: None)
+
+
+def _ccc_disabled(path):
+    '''ccc_write_cb with value 0: the count drops; StopNotify at zero.'''
+    if not SIM.ntfy_cnt.get(path):
+        return
+    SIM.ntfy_cnt[path] -= 1
+    if SIM.ntfy_cnt[path] == 0:
+        for app in SIM.apps.values():
+            if path in app['chrcs']:
+                _notify_method(app, path, 'StopNotify')
+
+
+@dbus.service.method(MOCK, in_signature='os', out_signature='')
+def SimCentralSubscribe(_self, device, uuid):
+    '''The central at `device` enabled notifications (CCC 0x0001) of the
+    characteristic `uuid`: bluetoothd calls StartNotify on every such write
+    that changes the device's CCC (an identical value just succeeds).'''
+    app, path = _chrc(device, uuid)
+    mine = SIM.ccc.setdefault(str(device), set())
+    if path in mine:
+        return
+    # Blocking, as the callers expect the subscription to be in place (the
+    # daemon answers StartNotify at once and never calls the simulator).
+    SIM.notify_calls.append(('StartNotify', path))
+    SIM.bus.call_blocking(app['sender'], path, GATT_CHRC, 'StartNotify', '', [], timeout=5)
+    mine.add(path)
+    SIM.ntfy_cnt[path] = SIM.ntfy_cnt.get(path, 0) + 1
+
+
+@dbus.service.method(MOCK, in_signature='os', out_signature='')
+def SimCentralUnsubscribe(_self, device, uuid):
+    '''The central at `device` wrote 0 to that characteristic's CCC.'''
+    _app_, path = _chrc(device, uuid)
+    mine = SIM.ccc.get(str(device), set())
+    if path in mine:
+        mine.discard(path)
+        _ccc_disabled(path)
 
 
 @dbus.service.method(MOCK, in_signature='oayq', out_signature='')
@@ -393,12 +490,49 @@ def SimCentralWrite(_self, device, value, mtu):
                        [dbus.ByteArray(bytes(value)), options], lambda *_: None, failed)
 
 
-@dbus.service.method(MOCK, in_signature='', out_signature='aay')
-def SimCentralRead(_self):
-    '''Values notified on tx since the last read, in order.'''
-    out = dbus.Array([dbus.ByteArray(v) for v in SIM.notified], signature='ay')
-    SIM.notified = []
-    return out
+@dbus.service.method(MOCK, in_signature='osq', out_signature='ay',
+                     async_callbacks=('ok', 'err'))
+def SimCentralReadValue(_self, device, uuid, mtu, ok=None, err=None):
+    '''The central read the characteristic `uuid` (ATT Read Request): every
+    read reaches the application's ReadValue, with the reading device named
+    in the options (read_setup_cb / append_options); an error of the
+    application comes back as the error of this call.'''
+    app, path = _chrc(device, uuid)
+    options = dbus.Dictionary({
+        'device': dbus.ObjectPath(device),
+        'mtu': dbus.UInt16(mtu),
+        'link': dbus.String('LE'),
+    }, signature='sv')
+
+    def done(value):
+        ok(dbus.ByteArray(bytes(value)))
+
+    def failed(e):
+        err(dbus.exceptions.DBusException(e.get_dbus_message(), name=e.get_dbus_name()))
+
+    SIM.bus.call_async(app['sender'], path, GATT_CHRC, 'ReadValue', 'a{sv}', [options], done,
+                       failed)
+
+
+@dbus.service.method(MOCK, in_signature='o', out_signature='aay')
+def SimCentralRead(_self, device):
+    '''Values notified to the central at `device` since the last read, in
+    order, from whichever characteristic (what its radio received).'''
+    got = SIM.inbox.pop(str(device), [])
+    return dbus.Array([dbus.ByteArray(v) for _p, v in got], signature='ay')
+
+
+@dbus.service.method(MOCK, in_signature='o', out_signature='a(say)')
+def SimCentralReadFrom(_self, device):
+    '''SimCentralRead with the characteristic path of each value.'''
+    got = SIM.inbox.pop(str(device), [])
+    return dbus.Array([(p, dbus.ByteArray(v)) for p, v in got], signature='(say)')
+
+
+@dbus.service.method(MOCK, in_signature='', out_signature='a(ss)')
+def SimNotifyCalls(_self):
+    '''StartNotify/StopNotify calls bluetoothd made on the application.'''
+    return dbus.Array(SIM.notify_calls, signature='(ss)')
 
 
 @dbus.service.method(MOCK, in_signature='', out_signature='as')
@@ -423,9 +557,23 @@ def SimEventsTake(_self):
 
 
 def _on_tx(_iface, changed, _invalidated, path=None, sender=None):
-    for app in SIM.apps.values():
-        if app['tx'] == path and app['sender'] == sender and 'Value' in changed:
-            SIM.notified.append(bytes(changed['Value']))
+    '''property_changed_cb -> send_notification_to_devices: a Value change of
+    an application's characteristic goes to every device whose CCC on it is
+    enabled and which is connected (BlueZ has no other way: the application
+    cannot name a device).'''
+    if 'Value' not in changed:
+        return
+    for adapter, app in SIM.apps.items():
+        if app['sender'] != sender or path not in app['chrcs']:
+            continue
+        value = bytes(changed['Value'])
+        for device, paths in SIM.ccc.items():
+            if path not in paths or device.rsplit('/', 1)[0] != adapter:
+                continue
+            dev = mockobject.objects.get(device)
+            if dev is None or not getattr(dev, 'connected', False):
+                continue
+            SIM.inbox.setdefault(device, []).append((str(path), value))
 
 
 def _on_manager_signal(*args, member=None):
@@ -441,7 +589,19 @@ def _on_manager_signal(*args, member=None):
         SIM.events.append((member, str(peer), str(address), '', str(reason), t))
 
 
+_STOCK_DISCONNECT = bluez5.Disconnect
+
+
+def _device_disconnect(device):
+    '''Device1.Disconnect (the daemon's "no session, no service"): the
+    stock method, and the link's CCC state as at any other drop.'''
+    _STOCK_DISCONNECT(device)
+    _link_dropped(str(device.path))
+
+
 def load(mock, parameters):
+    # AddDevice looks Disconnect up in its module at each call.
+    bluez5.Disconnect = _device_disconnect
     bluez5.load(mock, parameters)
     SIM.bus = mock.bus_name.get_bus()
     manager = mockobject.objects['/org/bluez']

@@ -7,6 +7,8 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,11 +32,33 @@ inline constexpr const char* kAdvertisement = "org.bluez.LEAdvertisement1";
 inline constexpr const char* kProperties = "org.freedesktop.DBus.Properties";
 inline constexpr const char* kObjectManager = "org.freedesktop.DBus.ObjectManager";
 
-// The blueratchet GATT service (docs/DAEMON.md).  rx: the central writes
-// fragments (write-without-response, write); tx: we notify fragments.
+// The blueratchet GATT service (docs/DAEMON.md, PROTOCOL.md 3.1).  rx: the
+// central writes fragments (write-without-response, write); tx: we notify
+// fragments, to every subscribed central; slot (read): gives the reading
+// central its own tx.k, on which we notify that central's fragments only.
 inline constexpr const char* kServiceUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a0";
 inline constexpr const char* kRxUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a1";
 inline constexpr const char* kTxUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a2";
+inline constexpr const char* kSlotUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a3";
+// tx.k: this prefix and k as two lowercase hex digits.
+inline constexpr const char* kTxSlotUuidPrefix = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b1";
+// How many tx.k a peripheral offers: the number of centrals it serves at once
+// with exact delivery (each costs 3 ATT handles and some discovery time).
+inline constexpr std::size_t kTxSlots = 32;
+// The slot value: format 0x01, then the index or kNoSlot (use the shared tx).
+inline constexpr std::uint8_t kSlotFormat = 0x01;
+inline constexpr std::uint8_t kNoSlot = 0xff;
+std::string tx_slot_uuid(std::size_t k);
+// The k of a tx.k UUID (lowercase), nullopt for any other UUID.
+std::optional<std::size_t> tx_slot_of_uuid(const std::string& uuid);
+
+// Our characteristics as BlueZ's GATT client shows them under a peer device
+// ("" / absent when not there): rx and tx always, slot and tx.k (by k) on a
+// peripheral that offers them.
+struct PeerChrcs {
+    std::string rx, tx, slot;
+    std::map<std::size_t, std::string> tx_slots;
+};
 
 // The objects we register with BlueZ.  Deliberately outside /org/blueratchet:
 // the management API has its ObjectManager there, and its clients should not

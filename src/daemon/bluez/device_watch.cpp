@@ -108,14 +108,23 @@ void DeviceWatch::load_objects() {
                 for (auto& [path, ifaces] : objects)
                     if (ifaces.count(kDevice))
                         add_interfaces(path, {{kDevice, ifaces.at(kDevice)}});
+                // All characteristics before any chrc_added: a central starts
+                // at the first one that completes rx and tx, and must see
+                // slot and the tx.k by then (in handle order they may come
+                // after tx).
                 for (auto& [path, ifaces] : objects)
                     if (ifaces.count(kGattChrc))
-                        add_interfaces(path, {{kGattChrc, ifaces.at(kGattChrc)}});
+                        add_interfaces(path, {{kGattChrc, ifaces.at(kGattChrc)}}, false);
+                std::vector<Chrc> ours;
+                for (auto& [path, c] : chrcs_)
+                    if (c.uuid == kRxUuid || c.uuid == kTxUuid) ours.push_back(c);
+                for (const auto& c : ours)
+                    if (hooks_.chrc_added) hooks_.chrc_added(c);
             });
         });
 }
 
-void DeviceWatch::add_interfaces(const std::string& path, const Interfaces& ifaces) {
+void DeviceWatch::add_interfaces(const std::string& path, const Interfaces& ifaces, bool announce) {
     if (auto it = ifaces.find(kAdapter); it != ifaces.end()) update_adapter(path, it->second);
     if (auto it = ifaces.find(kDevice); it != ifaces.end()) update_device(path, it->second);
     if (auto it = ifaces.find(kGattChrc); it != ifaces.end()) {
@@ -127,7 +136,8 @@ void DeviceWatch::add_interfaces(const std::string& path, const Interfaces& ifac
         for (auto& ch : c.uuid)
             ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         chrcs_[path] = c;
-        if ((c.uuid == kRxUuid || c.uuid == kTxUuid) && hooks_.chrc_added) hooks_.chrc_added(c);
+        if (announce && (c.uuid == kRxUuid || c.uuid == kTxUuid) && hooks_.chrc_added)
+            hooks_.chrc_added(c);
     }
 }
 
@@ -213,14 +223,16 @@ const DeviceWatch::Device* DeviceWatch::device(const std::string& path) const {
     return it == devices_.end() ? nullptr : &it->second;
 }
 
-std::pair<std::string, std::string> DeviceWatch::our_chrcs(const std::string& device) const {
-    std::string rx, tx;
+PeerChrcs DeviceWatch::our_chrcs(const std::string& device) const {
+    PeerChrcs out;
     for (const auto& [p, c] : chrcs_) {
         if (c.device != device) continue;
-        if (c.uuid == kRxUuid) rx = p;
-        if (c.uuid == kTxUuid) tx = p;
+        if (c.uuid == kRxUuid) out.rx = p;
+        if (c.uuid == kTxUuid) out.tx = p;
+        if (c.uuid == kSlotUuid) out.slot = p;
+        if (auto k = tx_slot_of_uuid(c.uuid)) out.tx_slots[*k] = p;
     }
-    return {rx, tx};
+    return out;
 }
 
 }  // namespace br::daemon::bluez

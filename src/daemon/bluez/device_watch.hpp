@@ -56,13 +56,15 @@ class DeviceWatch {
     const std::string& owner() const { return owner_; }
     const std::map<std::string, Adapter>& adapters() const { return adapters_; }
     const Device* device(const std::string& path) const;
-    // Our rx/tx characteristics under a device ("" when not seen).
-    std::pair<std::string, std::string> our_chrcs(const std::string& device) const;
+    // Our characteristics under a device.
+    PeerChrcs our_chrcs(const std::string& device) const;
 
   private:
     void on_owner(const std::string& owner);
     void load_objects();
-    void add_interfaces(const std::string& path, const Interfaces& ifaces);
+    // `announce`: call chrc_added for one of our characteristics (the
+    // initial load announces them only once all are known).
+    void add_interfaces(const std::string& path, const Interfaces& ifaces, bool announce = true);
     void remove_interfaces(const std::string& path, const std::vector<std::string>& ifaces);
     void on_properties_changed(sdbus::Message& msg);
     void update_device(const std::string& path, const Properties& props);

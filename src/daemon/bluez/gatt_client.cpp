@@ -40,6 +40,17 @@ void GattClient::stop(const std::string& device) {
     auto it = links_.find(device);
     if (it == links_.end()) return;
     close_fds(it->second);
+    if (it->second.start_notify_sent) {
+        const std::string path = it->second.notify;
+        pool_.get(path)
+            .callMethodAsync("StopNotify")
+            .onInterface(kGattChrc)
+            .uponReplyInvoke([path](const sdbus::Error* err) {
+                if (err)
+                    log::debug("gatt client: StopNotify on ", path, ": ", err->getName(), ": ",
+                               err->getMessage());
+            });
+    }
     links_.erase(it);
 }
 
@@ -48,17 +59,66 @@ void GattClient::stop_all() {
     links_.clear();
 }
 
-void GattClient::start(const std::string& device, const std::string& rx, const std::string& tx) {
+void GattClient::start(const std::string& device, const PeerChrcs& chrcs) {
     if (links_.count(device)) return;
     unsigned gen = next_gen_++;
     Link l;
     l.device = device;
-    l.rx = rx;
-    l.tx = tx;
+    l.rx = chrcs.rx;
+    l.chrcs = chrcs;
+    l.notify = chrcs.tx;
     l.gen = gen;
     links_[device] = l;
-    log::debug("gatt client: subscribing to ", tx);
-    pool_.get(tx)
+    if (chrcs.slot.empty())
+        subscribe(device, gen);  // a peripheral without slots: the shared tx
+    else
+        read_slot(device, gen);
+}
+
+void GattClient::read_slot(const std::string& device, unsigned gen) {
+    Link* l = find(device, gen);
+    if (!l) return;
+    pool_.get(l->chrcs.slot)
+        .callMethodAsync("ReadValue")
+        .onInterface(kGattChrc)
+        .withArguments(Properties{})
+        .uponReplyInvoke([this, device, gen](const sdbus::Error* err,
+                                             std::vector<std::uint8_t> value) {
+            guarded("slot ReadValue reply", [&] {
+                Link* l2 = find(device, gen);
+                if (!l2) return;
+                if (err) {
+                    // The peripheral handed out no slot: it notifies us on tx.
+                    log::info("gatt client: slot read failed (", err->getName(),
+                              "): using the shared tx");
+                } else if (value.size() >= 2 && value[0] == kSlotFormat && value[1] != kNoSlot) {
+                    auto it = l2->chrcs.tx_slots.find(value[1]);
+                    if (it == l2->chrcs.tx_slots.end()) {
+                        // The slot is ours now: the peripheral will not notify
+                        // us on tx, and we cannot listen where it does.
+                        log::warning("gatt client: the peripheral gave slot ", int(value[1]),
+                                     " but has no such tx.k");
+                        std::string d = device;
+                        stop(d);
+                        if (hooks_.lost) hooks_.lost(d, "no tx.k for our slot");
+                        return;
+                    }
+                    l2->slot = it->first;
+                    l2->notify = it->second;
+                } else {
+                    log::info("gatt client: the peripheral has no slot for us (",
+                              value.size() >= 2 ? int(value[1]) : -1, "): using the shared tx");
+                }
+                subscribe(device, gen);
+            });
+        });
+}
+
+void GattClient::subscribe(const std::string& device, unsigned gen) {
+    Link* l = find(device, gen);
+    if (!l) return;
+    log::debug("gatt client: subscribing to ", l->notify);
+    pool_.get(l->notify)
         .callMethodAsync("AcquireNotify")
         .onInterface(kGattChrc)
         .withArguments(Properties{})
@@ -79,7 +139,8 @@ void GattClient::start(const std::string& device, const std::string& rx, const s
                 }
                 log::info("gatt client: AcquireNotify refused (", err->getName(),
                           "): falling back to StartNotify");
-                pool_.get(l->tx)
+                l->start_notify_sent = true;
+                pool_.get(l->notify)
                     .callMethodAsync("StartNotify")
                     .onInterface(kGattChrc)
                     .uponReplyInvoke([this, device, gen](const sdbus::Error* e2) {
@@ -87,8 +148,9 @@ void GattClient::start(const std::string& device, const std::string& rx, const s
                             Link* l2 = find(device, gen);
                             if (!l2) return;
                             if (e2) {
-                                log::warning("gatt client: StartNotify failed on ", l2->tx, ": ",
-                                             e2->getName(), ": ", e2->getMessage());
+                                log::warning("gatt client: StartNotify failed on ", l2->notify,
+                                             ": ", e2->getName(), ": ", e2->getMessage());
+                                l2->start_notify_sent = false;
                                 std::string d = device;
                                 stop(d);
                                 if (hooks_.lost) hooks_.lost(d, "cannot subscribe to tx");
@@ -138,7 +200,8 @@ void GattClient::up(const std::string& device, unsigned gen) {
     io.send = [this, device, gen](ByteView f) { return send(device, gen, f); };
     log::info("gatt client ready device=", address_from_device_path(device), " mtu=", l->mtu,
               " notify=", l->notify_via_signal ? "signal" : "socket",
-              " write=", l->write_fd >= 0 ? "socket" : "WriteValue");
+              " write=", l->write_fd >= 0 ? "socket" : "WriteValue",
+              " slot=", l->slot ? std::to_string(*l->slot) : std::string("shared"));
     const bool taken = hooks_.ready && hooks_.ready(device, io);
     l = find(device, gen);
     if (!l) return;
@@ -200,7 +263,7 @@ void GattClient::on_notify_fd(const std::string& device, unsigned gen, std::uint
 
 void GattClient::chrc_value(const std::string& path, ByteView value) {
     for (auto& [d, l] : links_) {
-        if (l.tx != path || !l.notify_via_signal || !l.handed) continue;
+        if (l.notify != path || !l.notify_via_signal || !l.handed) continue;
         if (hooks_.fragment) hooks_.fragment(d, value);
         return;
     }

@@ -1,12 +1,21 @@
 // The central side: the peer's blueratchet characteristics, reached through
 // BlueZ's GATT client objects under the device path.
 //
-// Preferred transport: AcquireNotify on tx and AcquireWrite on rx (SOCK_SEQPACKET
-// sockets, one datagram per ATT value, the MTU in the reply; the sockets HUP
-// when the link drops).  Fallback when BlueZ refuses either: StartNotify +
-// PropertiesChanged(Value) for tx, WriteValue(type=command) for rx.
-// Subscribing to tx completes before the first write, so nothing the
-// peripheral sends can be missed.
+// Which characteristic to listen on: if the peripheral has `slot`, we read
+// it first and listen on the tx.k it names (the peripheral then notifies our
+// fragments there and to nobody else, so several centrals can handshake with
+// it at once); without slot, with a failed read or when it has no slot left
+// (0xff), on the shared tx as a 1.1 central does (PROTOCOL.md 3.1).
+//
+// Preferred transport: AcquireNotify on that characteristic and AcquireWrite
+// on rx (SOCK_SEQPACKET sockets, one datagram per ATT value, the MTU in the
+// reply; the sockets HUP when the link drops).  Fallback when BlueZ refuses
+// either: StartNotify + PropertiesChanged(Value), WriteValue(type=command)
+// for rx.  A StartNotify session outlives the link in BlueZ (its client
+// writes the CCC again at the next connection), so stop() ends it with
+// StopNotify: at the next connection the slot may be another central's.
+// Subscribing completes before the first write, so nothing the peripheral
+// sends can be missed.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -37,8 +46,9 @@ class GattClient {
     GattClient(ProxyPool& pool, EventLoop& loop, Hooks hooks);
     ~GattClient();
 
-    // Starts on `device` (once per connection) with its rx and tx paths.
-    void start(const std::string& device, const std::string& rx, const std::string& tx);
+    // Starts on `device` (once per connection) with its characteristics (rx
+    // and tx at least).
+    void start(const std::string& device, const PeerChrcs& chrcs);
     bool active(const std::string& device) const { return links_.count(device) != 0; }
     // The connection is gone: sockets closed, state dropped.
     void stop(const std::string& device);
@@ -48,13 +58,19 @@ class GattClient {
 
   private:
     struct Link {
-        std::string device, rx, tx;
+        std::string device, rx;
+        PeerChrcs chrcs;
+        std::string notify;               // the characteristic we listen on: tx.k or tx
+        std::optional<std::size_t> slot;  // k, or none: the shared tx
         unsigned gen = 0;
         int notify_fd = -1, write_fd = -1;
         std::size_t mtu = 23;
         bool notify_via_signal = false;
-        bool handed = false;  // the manager took the link (ready said yes)
+        bool start_notify_sent = false;  // a StartNotify session to end in stop()
+        bool handed = false;             // the manager took the link (ready said yes)
     };
+    void read_slot(const std::string& device, unsigned gen);
+    void subscribe(const std::string& device, unsigned gen);
     void acquire_write(const std::string& device, unsigned gen);
     void up(const std::string& device, unsigned gen);
     void on_notify_fd(const std::string& device, unsigned gen, std::uint32_t events);

@@ -10,17 +10,20 @@ const char* kNotPermitted = "org.bluez.Error.NotPermitted";
 
 GattServer::GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string adapter_path,
                        std::string adapter_name, WriteHook on_write,
-                       std::function<std::string()> bluez_owner)
+                       std::function<std::string()> bluez_owner,
+                       std::function<bool(const std::string& device)> disconnected)
     : conn_(conn),
       pool_(pool),
       adapter_path_(std::move(adapter_path)),
       adapter_name_(std::move(adapter_name)),
       on_write_(std::move(on_write)),
-      bluez_owner_(std::move(bluez_owner)) {
+      bluez_owner_(std::move(bluez_owner)),
+      disconnected_(std::move(disconnected)) {
     root_ = app_path(adapter_name_);
     service_ = root_ + "/service0";
     rx_ = service_ + "/rx";
-    tx_ = service_ + "/tx";
+    tx_.path = service_ + "/tx";
+    slot_ = service_ + "/slot";
 
     app_ = sdbus::createObject(conn_, root_);
     app_->addObjectManager();
@@ -74,34 +77,106 @@ GattServer::GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string ad
         });
     rx_obj_->finishRegistration();
 
-    tx_obj_ = sdbus::createObject(conn_, tx_);
-    tx_obj_->registerProperty("UUID").onInterface(kGattChrc).withGetter(
-        [] { return std::string(kTxUuid); });
-    tx_obj_->registerProperty("Service").onInterface(kGattChrc).withGetter(
+    add_notify_chrc(tx_, kTxUuid, "tx");
+
+    slot_obj_ = sdbus::createObject(conn_, slot_);
+    slot_obj_->registerProperty("UUID").onInterface(kGattChrc).withGetter(
+        [] { return std::string(kSlotUuid); });
+    slot_obj_->registerProperty("Service").onInterface(kGattChrc).withGetter(
         [this] { return sdbus::ObjectPath(service_); });
-    tx_obj_->registerProperty("Flags").onInterface(kGattChrc).withGetter(
-        [] { return std::vector<std::string>{"notify"}; });
-    tx_obj_->registerProperty("Notifying").onInterface(kGattChrc).withGetter([this] {
-        return notifying_;
-    });
-    tx_obj_->registerMethod("ReadValue")
+    slot_obj_->registerProperty("Flags").onInterface(kGattChrc).withGetter(
+        [] { return std::vector<std::string>{"read"}; });
+    slot_obj_->registerMethod("ReadValue")
         .onInterface(kGattChrc)
         .withInputParamNames("options")
         .withOutputParamNames("value")
-        .implementedAs([](const Properties&) -> std::vector<std::uint8_t> {
-            throw sdbus::Error(kNotPermitted, "tx only notifies");
+        .implementedAs([this](const Properties& options) -> std::vector<std::uint8_t> {
+            // A slot decides where a central's fragments go: only
+            // bluetoothd, which names the reading device, may hand one out.
+            if (!from_bluez(*slot_obj_)) {
+                log::warning("gatt slot read from a caller that is not org.bluez: refused");
+                throw sdbus::Error(kNotPermitted, "not from org.bluez");
+            }
+            try {
+                return read_slot(options);
+            } catch (const sdbus::Error&) {
+                throw;
+            } catch (const std::exception& e) {
+                log::error("gatt slot read: ", e.what());
+            } catch (...) {
+                log::error("gatt slot read: unknown exception");
+            }
+            throw sdbus::Error("org.bluez.Error.Failed", "slot read failed");
         });
-    tx_obj_->registerMethod("StartNotify").onInterface(kGattChrc).implementedAs([this] {
-        if (!from_bluez(*tx_obj_)) throw sdbus::Error(kNotPermitted, "not from org.bluez");
-        notifying_ = true;
-        log::debug("gatt tx notifications on adapter=", adapter_name_);
+    slot_obj_->finishRegistration();
+
+    tx_slots_.resize(kTxSlots);
+    for (std::size_t k = 0; k < kTxSlots; ++k) {
+        tx_slots_[k].path = service_ + "/tx" + std::to_string(k);
+        add_notify_chrc(tx_slots_[k], tx_slot_uuid(k), "tx." + std::to_string(k));
+    }
+}
+
+void GattServer::add_notify_chrc(NotifyChrc& c, std::string uuid, std::string name) {
+    auto& obj = c.obj = sdbus::createObject(conn_, c.path);
+    obj->registerProperty("UUID").onInterface(kGattChrc).withGetter([uuid] { return uuid; });
+    obj->registerProperty("Service").onInterface(kGattChrc).withGetter(
+        [this] { return sdbus::ObjectPath(service_); });
+    obj->registerProperty("Flags").onInterface(kGattChrc).withGetter(
+        [] { return std::vector<std::string>{"notify"}; });
+    obj->registerProperty("Notifying").onInterface(kGattChrc).withGetter([&c] {
+        return c.notifying;
     });
-    tx_obj_->registerMethod("StopNotify").onInterface(kGattChrc).implementedAs([this] {
-        if (!from_bluez(*tx_obj_)) throw sdbus::Error(kNotPermitted, "not from org.bluez");
-        notifying_ = false;
-        log::debug("gatt tx notifications off adapter=", adapter_name_);
+    obj->registerMethod("ReadValue")
+        .onInterface(kGattChrc)
+        .withInputParamNames("options")
+        .withOutputParamNames("value")
+        .implementedAs([name](const Properties&) -> std::vector<std::uint8_t> {
+            throw sdbus::Error(kNotPermitted, name + " only notifies");
+        });
+    // bluetoothd calls these for CCC writes of any central (they name none):
+    // Notifying is only what the property says, notify() does not depend on it.
+    obj->registerMethod("StartNotify").onInterface(kGattChrc).implementedAs([this, &c, name] {
+        if (!from_bluez(*c.obj)) throw sdbus::Error(kNotPermitted, "not from org.bluez");
+        c.notifying = true;
+        log::debug("gatt ", name, " notifications on adapter=", adapter_name_);
     });
-    tx_obj_->finishRegistration();
+    obj->registerMethod("StopNotify").onInterface(kGattChrc).implementedAs([this, &c, name] {
+        if (!from_bluez(*c.obj)) throw sdbus::Error(kNotPermitted, "not from org.bluez");
+        c.notifying = false;
+        log::debug("gatt ", name, " notifications off adapter=", adapter_name_);
+    });
+    obj->finishRegistration();
+}
+
+std::vector<std::uint8_t> GattServer::read_slot(const Properties& options) {
+    auto device = prop<sdbus::ObjectPath>(options, "device");
+    if (!device || adapter_of(*device) != adapter_path_) {
+        log::warning("gatt slot read without a device of adapter=", adapter_name_, ": refused");
+        throw sdbus::Error(kNotPermitted, "no device");
+    }
+    if (disconnected_ && disconnected_(*device)) {
+        log::info("gatt slot read from device=", address_from_device_path(*device),
+                  " after it disconnected: refused");
+        throw sdbus::Error(kNotPermitted, "device not connected");
+    }
+    const bool had = slots_.slot_of(*device).has_value();
+    auto k = slots_.assign(*device);
+    if (!had) {
+        if (k)
+            log::info("gatt slot adapter=", adapter_name_,
+                      " device=", address_from_device_path(*device), " slot=", *k);
+        else
+            log::warning("gatt slot adapter=", adapter_name_,
+                         " device=", address_from_device_path(*device), " slot=none: all ",
+                         kTxSlots, " taken, it shares tx (one handshaking central at a time)");
+    }
+    std::vector<std::uint8_t> value{kSlotFormat, k ? static_cast<std::uint8_t>(*k) : kNoSlot};
+    // A Read Blob (offset > 0) never happens for 2 bytes, but answer it right.
+    auto offset = prop<std::uint16_t>(options, "offset").value_or(0);
+    if (offset > value.size()) throw sdbus::Error("org.bluez.Error.InvalidOffset", "offset");
+    value.erase(value.begin(), value.begin() + offset);
+    return value;
 }
 
 bool GattServer::from_bluez(sdbus::IObject& obj) const {
@@ -110,18 +185,33 @@ bool GattServer::from_bluez(sdbus::IObject& obj) const {
     return msg && !owner.empty() && msg->getSender() == owner;
 }
 
-bool GattServer::notify(ByteView fragment) {
+bool GattServer::notify(const std::string& device, ByteView fragment) {
+    auto k = slots_.slot_of(device);
+    NotifyChrc& c = k ? tx_slots_[*k] : tx_;
     bool ok = false;
     guarded("notify", [&] {
-        auto sig = tx_obj_->createSignal(kProperties, "PropertiesChanged");
+        auto sig = c.obj->createSignal(kProperties, "PropertiesChanged");
         Properties changed;
         changed["Value"] =
             sdbus::Variant(std::vector<std::uint8_t>(fragment.begin(), fragment.end()));
         sig << std::string(kGattChrc) << changed << std::vector<std::string>{};
-        tx_obj_->emitSignal(sig);
+        c.obj->emitSignal(sig);
         ok = true;
     });
     return ok;
+}
+
+void GattServer::release(const std::string& device) {
+    if (auto k = slots_.slot_of(device)) {
+        log::debug("gatt slot ", *k, " free adapter=", adapter_name_,
+                   " device=", address_from_device_path(device));
+        slots_.release(device);
+    }
+}
+
+void GattServer::bluez_gone() {
+    registered_ = false;
+    slots_.release_all();
 }
 
 void GattServer::register_with_bluez() {

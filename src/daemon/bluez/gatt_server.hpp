@@ -5,15 +5,24 @@
 //   <app>                      org.freedesktop.DBus.ObjectManager (sd-bus's own)
 //   <app>/service0             GattService1  UUID kServiceUuid, primary
 //   <app>/service0/rx          GattCharacteristic1  write-without-response, write
-//   <app>/service0/tx          GattCharacteristic1  notify
+//   <app>/service0/tx          GattCharacteristic1  notify (shared)
+//   <app>/service0/slot        GattCharacteristic1  read
+//   <app>/service0/tx0..tx31   GattCharacteristic1  notify (tx.k, one central each)
 //
 // rx uses WriteValue, not AcquireWrite: in BlueZ 5.66 an acquired write
 // socket belongs to the characteristic, not to a device, so writes of two
 // centrals would arrive mixed on one socket; WriteValue names the device
-// (options["device"]) and the MTU (options["mtu"]) with every fragment.  tx
-// notifies through PropertiesChanged(Value) (bluetoothd sends it to the
-// subscribed centrals; see docs/DAEMON.md for the one-central-at-a-time
-// consequence).
+// (options["device"]) and the MTU (options["mtu"]) with every fragment.
+//
+// Notifications go out as PropertiesChanged(Value), which bluetoothd sends
+// to every central whose CCC on that characteristic is enabled: the app
+// cannot name a device.  So a central that reads `slot` (ReadValue names the
+// device) gets its own tx.k and we notify its fragments there only; a
+// central that does not (a 1.1 build, or past kTxSlots) gets them on the
+// shared tx, as before, one handshaking central at a time.  Not AcquireNotify
+// on the server side: BlueZ 5.66 shares one socket per characteristic, and
+// 5.87 may close another device's socket when a central disconnects (BlueZ
+// issue #1452); see /work/design/many-centrals.md.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -21,9 +30,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/util/bytes.hpp"
 #include "daemon/bluez/bluez.hpp"
+#include "daemon/bluez/slot_table.hpp"
 
 namespace br::daemon::bluez {
 
@@ -34,29 +45,47 @@ class GattServer {
         std::function<void(const std::string& device, ByteView fragment, std::size_t mtu)>;
 
     // `bluez_owner` gives org.bluez's current unique name ("" if none): rx
-    // writes and tx subscriptions from anyone else are refused (NotPermitted).
+    // writes, slot reads and tx/tx.k subscriptions from anyone else are
+    // refused (NotPermitted).  `disconnected(device)`: the device is known to
+    // be disconnected (a slot read still in flight from a dropped link gets
+    // no slot).
     GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string adapter_path,
                std::string adapter_name, WriteHook on_write,
-               std::function<std::string()> bluez_owner);
+               std::function<std::string()> bluez_owner,
+               std::function<bool(const std::string& device)> disconnected);
 
     void register_with_bluez();
     bool registered() const { return registered_; }
-    void bluez_gone() { registered_ = false; }
-    // Sends one fragment as a notification on tx.
-    bool notify(ByteView fragment);
+    // bluetoothd left: registration and every slot are gone.
+    void bluez_gone();
+    // Sends one fragment to `device`: on its tx.k if it read slot k on this
+    // connection, else on the shared tx.
+    bool notify(const std::string& device, ByteView fragment);
+    // The device disconnected or went away: its slot is free.
+    void release(const std::string& device);
 
   private:
+    struct NotifyChrc {
+        std::string path;
+        std::unique_ptr<sdbus::IObject> obj;
+        bool notifying = false;
+    };
     bool from_bluez(sdbus::IObject& obj) const;
+    void add_notify_chrc(NotifyChrc& c, std::string uuid, std::string name);
+    std::vector<std::uint8_t> read_slot(const Properties& options);
 
     sdbus::IConnection& conn_;
     ProxyPool& pool_;
     std::string adapter_path_;
     std::string adapter_name_;
-    std::string root_, service_, rx_, tx_;
+    std::string root_, service_, rx_, slot_;
     WriteHook on_write_;
     std::function<std::string()> bluez_owner_;
-    std::unique_ptr<sdbus::IObject> app_, service_obj_, rx_obj_, tx_obj_;
-    bool notifying_ = false;
+    std::function<bool(const std::string&)> disconnected_;
+    std::unique_ptr<sdbus::IObject> app_, service_obj_, rx_obj_, slot_obj_;
+    NotifyChrc tx_;
+    std::vector<NotifyChrc> tx_slots_;  // tx.k at index k; sized once, never moved
+    SlotTable slots_{kTxSlots};
     bool registered_ = false;
     unsigned generation_ = 0;
 };

@@ -13,7 +13,7 @@
 #     the guests have no IP network; /br is shared);
 #  2. disconnect: both invalidate it (reason=LinkLost); both list no session;
 #     every export is refused on both sides;
-#  3. reconnect: a resume, epoch 2, the same fingerprint on both sides, all
+#  3. reconnect: a resume, epoch 2 (on the same slot), the same fingerprint on both sides, all
 #     four certificates differ from epoch 1's; mTLS with epoch 2's files
 #     succeeds; A's stale epoch 1 certificate/key against B's epoch 2 server,
 #     and a client still trusting B's epoch 1 certificate, are refused;
@@ -86,6 +86,13 @@ narrate "    B: $(fp_text "$(wait_peer minted1 1)")   (they match; the users com
 narrate "    (A's daemon logged code $code1 as soon as B revealed its committed nonce, before B's approval: docs/PROTOCOL.md 4.1)"
 
 br_expect_session "$B" 1 "$fp1"
+# A listened on its own tx.k of B's (PROTOCOL.md 3.1), not on the shared tx.
+ready1=$(grep -E "gatt client ready device=$B .*slot=" "$BR_OUT/blueratchetd.log" | tail -n1)
+echo "$ready1" | grep -qE "slot=[0-9]+$" \
+    || fail "A's daemon did not take a slot of B's: ${ready1:-no 'gatt client ready' line}"
+slot1=${ready1##*slot=}
+log "A: ${ready1#*>}"
+signal slot1 "$slot1"
 br_export "$B" "$BR_OUT/epoch1"
 signal exported1
 wait_peer exported1 60 >/dev/null
@@ -147,6 +154,9 @@ signal minted2 "$fp2"
 [ "$(wait_peer minted2 60)" = "$fp2" ] || fail "B minted another epoch 2 fingerprint"
 [ "$fp2" != "$fp1" ] || fail "epoch 2 has epoch 1's fingerprint"
 br_expect_session "$B" 2 "$fp2"
+ready2=$(grep -E "gatt client ready device=$B .*slot=" "$BR_OUT/blueratchetd.log" | tail -n1)
+[ "${ready2##*slot=}" = "$slot1" ] \
+    || fail "A's slot after reconnecting is ${ready2##*slot=}, before $slot1 (B keeps a device's slot)"
 br_export "$B" "$BR_OUT/epoch2"
 wait_peer exported2 60 >/dev/null
 br_expect_peer_certs 2

@@ -19,6 +19,10 @@ log "B: $line"
 signal minted1 "$fp1"
 [ "$(wait_peer minted1 60)" = "$fp1" ] || fail "A minted another fingerprint/short code"
 br_expect_session "$A" 1 "$fp1"
+slot_a=$(wait_peer slot1 60)
+grep -qE "gatt slot adapter=$HCI device=$A slot=$slot_a\b" "$BR_OUT/blueratchetd.log" \
+    || fail "B's daemon did not log slot $slot_a for $A: $(grep 'gatt slot' "$BR_OUT/blueratchetd.log" | tail -n1)"
+log "B: $(grep -E "gatt slot adapter=$HCI device=$A" "$BR_OUT/blueratchetd.log" | tail -n1)"
 br_export "$A" "$BR_OUT/epoch1"
 signal exported1
 
