@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "daemon/api/errors.hpp"
+#include "daemon/api/guard.hpp"
 #include "daemon/api/ids.hpp"
 #include "daemon/shown.hpp"
 #include "org.blueratchet.Adapter1_adaptor.h"
@@ -26,56 +27,9 @@
 
 namespace br::daemon {
 
+using namespace api;
+
 namespace {
-
-// stderr with a journald priority prefix, like the rest of the daemon.
-void log_error(const std::string& line) {
-    std::fprintf(stderr, "<3>api: %s\n", line.c_str());
-}
-
-std::string one_line(std::string s) {
-    std::replace(s.begin(), s.end(), '\n', ' ');
-    return s;
-}
-
-const char* error_name(ApiError e) {
-    switch (e) {
-        case ApiError::NotFound:
-            return errors::kNotFound;
-        case ApiError::InvalidArgument:
-            return errors::kInvalidArgument;
-        case ApiError::NotPermitted:
-            return errors::kNotPermitted;
-        case ApiError::Failed:
-            return errors::kFailed;
-    }
-    return errors::kFailed;
-}
-
-template <typename T>
-T unwrap(ApiResult<T>&& r) {
-    if (r.failure) throw sdbus::Error(error_name(r.failure->error), one_line(r.failure->message));
-    if (!r.value) throw sdbus::Error(errors::kFailed, "the daemon gave no result");
-    return std::move(*r.value);
-}
-
-// Runs a handler body: sdbus::Error passes (sdbus-c++ turns it into the
-// error reply), anything else becomes org.blueratchet.Error.Failed instead
-// of terminating the daemon (sdbus-c++ 1.2.0 catches only sdbus::Error).
-template <typename F>
-auto guarded(const char* what, F&& f) -> decltype(f()) {
-    try {
-        return f();
-    } catch (const sdbus::Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        log_error(std::string(what) + ": " + e.what());
-        throw sdbus::Error(errors::kFailed, std::string(what) + " failed: " + one_line(e.what()));
-    } catch (...) {
-        log_error(std::string(what) + ": unknown exception");
-        throw sdbus::Error(errors::kFailed, std::string(what) + " failed: internal error");
-    }
-}
 
 // sdbus-c++ 1.2.0 does not expose the sd_bus_message under a Message: its
 // `msg_` is protected, and a member pointer formed through a derived class
@@ -113,18 +67,6 @@ void reply_sensitive(sd_bus_message* call, const ExportBytes& data) {
         (r = sd_bus_send(nullptr, reply.get(), nullptr)) < 0)
         throw sdbus::Error(errors::kFailed,
                            std::string("cannot send the reply: ") + std::strerror(-r));
-}
-
-// Model -> API notifications must never throw back into the model.
-template <typename F>
-void quietly(const char* what, F&& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        log_error(std::string(what) + ": " + e.what());
-    } catch (...) {
-        log_error(std::string(what) + ": unknown exception");
-    }
 }
 
 std::string check_adapter(const std::string& adapter) {
