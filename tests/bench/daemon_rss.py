@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-# tests/bench/daemon_rss.py BLUERATCHETD STATE_DIR PEERS
+# tests/bench/daemon_rss.py BLUERATCHETD STATE_DIR PEERS [--counts 0,1000,PEERS]
 #
-# blueratchetd's resident memory with an empty state and with STATE_DIR (one
-# adapter directory filled by bench_store with PEERS peers), each run on a
-# private system bus with the BlueZ simulator of the bus tier (tests/bus/run
-# starts them the same way).  The simulator's hci0 has the address
+# blueratchetd's resident memory with 0, 1,000 and PEERS stored peers (or
+# the --counts given), each run on a private system bus with the BlueZ
+# simulator of the bus tier (tests/bus/run starts them the same way).
+# STATE_DIR is one adapter directory filled by bench_store with PEERS peers;
+# a smaller count runs on a copy of its identity and its first N peer
+# records, 0 on an empty state.  The simulator's hci0 has the address
 # 00:01:02:03:04:05, so bench_store must have used the adapter directory
 # 00_01_02_03_04_05.  The daemon's VmRSS and VmHWM are read from /proc once it
 # has logged "adapter added ... peers=N" and registered with the simulator
-# (a second's wait).  Prints one JSON object; root only (the bus policy).
+# (a second's wait).  Prints one JSON object: "runs", one per count, and
+# "empty" and "full" (the first and the last); root only (the bus policy).
 import json
 import os
 import shutil
@@ -95,8 +98,27 @@ def measure(daemon, state, tmp, tag):
         proc.wait(10)
 
 
+ADAPTER_DIR = '00_01_02_03_04_05'
+
+
+def partial_state(state, count, tmp):
+    '''A state directory with STATE's identity and its first `count` peers.'''
+    out = os.path.join(tmp, f'state-{count}')
+    src, dst = os.path.join(state, ADAPTER_DIR), os.path.join(out, ADAPTER_DIR)
+    os.makedirs(os.path.join(dst, 'peers'), mode=0o700)
+    os.chmod(out, 0o700)
+    shutil.copy2(os.path.join(src, 'identity'), dst)
+    for name in sorted(os.listdir(os.path.join(src, 'peers')))[:count]:
+        shutil.copy2(os.path.join(src, 'peers', name), os.path.join(dst, 'peers'))
+    return out
+
+
 def main():
     daemon, state, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    counts = [0, 1000, want]
+    if len(sys.argv) == 6 and sys.argv[4] == '--counts':
+        counts = [int(c) for c in sys.argv[5].split(',')]
+    counts = sorted({c for c in counts if 0 <= c <= want})
     tmp = tempfile.mkdtemp(prefix='br-bench-daemon-')
     procs = []
     try:
@@ -119,11 +141,19 @@ def main():
              'org.freedesktop.DBus.Properties.Get', 'string:org.bluez.Adapter1',
              'string:Address'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         ).returncode == 0, 30, 'the BlueZ simulator')
-        empty = measure(daemon, os.path.join(tmp, 'empty-state'), tmp, 'empty')
-        full = measure(daemon, state, tmp, 'full')
-        if full['peers'] != want:
-            raise RuntimeError(f'the daemon loaded {full["peers"]} peers, not {want}')
-        print(json.dumps({'empty': empty, 'full': full}))
+        runs = []
+        for count in counts:
+            if count == 0:
+                where = os.path.join(tmp, 'empty-state')
+            elif count == want:
+                where = state
+            else:
+                where = partial_state(state, count, tmp)
+            run = measure(daemon, where, tmp, str(count))
+            if run['peers'] != count:
+                raise RuntimeError(f'the daemon loaded {run["peers"]} peers, not {count}')
+            runs.append(run)
+        print(json.dumps({'runs': runs, 'empty': runs[0], 'full': runs[-1]}))
     except Exception as e:  # reported in the table rather than failing the run
         print(json.dumps({'error': str(e)}))
     finally:

@@ -29,9 +29,16 @@
 // Options: --state DIR (required), --validity SECONDS (of the certificates we
 // mint; the session's not_after is the earlier of both sides', so a short one
 // makes the daemon's session expire soon), --clock-offset SECONDS.
+//
+// br-bus-peer --state DIR --fill ADAPTER_DIR N writes N peer records into
+// DIR/ADAPTER_DIR as N first contacts with centrals would have left them
+// (the daemon's side: for the bus tier's many-peers case, which needs a big
+// store faster than N pairings), prints "stored HEX_ID ADDRESS ALIAS" for
+// each and exits.
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -86,12 +93,53 @@ std::unique_ptr<Peer> open_peer(const std::string& state, std::uint32_t now) {
     return std::make_unique<Peer>(std::move(*dir), std::move(*id), std::move(*st));
 }
 
+// The records a peripheral keeps after `count` first contacts (committed
+// epoch 1, one seed), with random ids, distinct addresses and aliases.
+int fill(const std::string& state, const std::string& adapter, long count) {
+    auto dir = store::AdapterDir::open(state, adapter);
+    if (!dir) {
+        std::cerr << "br-bus-peer: " << dir.error().message() << "\n";
+        return 1;
+    }
+    auto st = store::PeerStore::open(*dir);
+    if (!st) {
+        std::cerr << "br-bus-peer: " << st.error().message() << "\n";
+        return 1;
+    }
+    auto now = static_cast<std::int64_t>(std::time(nullptr));
+    for (long n = 0; n < count; ++n) {
+        store::PeerRecord rec{store::PeerInfo{}, {}};
+        rec.seeds.push_back(store::StoredSeed{1, SecretBytes(store::kSeedLen)});
+        randombytes_buf(rec.info.id.data(), rec.info.id.size());
+        randombytes_buf(rec.seeds[0].seed.data(), rec.seeds[0].seed.size());
+        rec.info.role = Role::Initiator;  // the peer is the central
+        rec.info.protocol = store::PeerProtocol::V1_1;
+        rec.info.epochs = {1};
+        rec.info.created_unix = rec.info.last_seen_unix = now - n;
+        char addr[18];
+        std::snprintf(addr, sizeof addr, "C2:00:00:%02X:%02X:%02X",
+                      static_cast<unsigned>((n >> 16) & 0xff),
+                      static_cast<unsigned>((n >> 8) & 0xff), static_cast<unsigned>(n & 0xff));
+        rec.info.address = addr;
+        rec.info.alias = "stored-" + std::to_string(n);
+        if (auto r = st->save(rec); !r) {
+            std::cerr << "br-bus-peer: " << r.error().message() << "\n";
+            return 1;
+        }
+        std::cout << "stored " << to_hex(rec.info.id) << " " << addr << " " << rec.info.alias
+                  << "\n";
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string state;
     std::uint32_t validity = 3600;
     long offset = 0;
+    std::string fill_adapter;
+    long fill_count = -1;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--state" && i + 1 < argc) {
@@ -100,12 +148,17 @@ int main(int argc, char** argv) {
             validity = static_cast<std::uint32_t>(std::strtoul(argv[++i], nullptr, 10));
         } else if (a == "--clock-offset" && i + 1 < argc) {
             offset = std::strtol(argv[++i], nullptr, 10);
+        } else if (a == "--fill" && i + 2 < argc) {
+            fill_adapter = argv[++i];
+            fill_count = std::strtol(argv[++i], nullptr, 10);
         } else {
-            std::cerr << "usage: br-bus-peer --state DIR [--validity S] [--clock-offset S]\n";
+            std::cerr << "usage: br-bus-peer --state DIR [--validity S] [--clock-offset S]\n"
+                         "       br-bus-peer --state DIR --fill ADAPTER_DIR N\n";
             return 2;
         }
     }
     if (state.empty() || sodium_init() < 0) return 2;
+    if (fill_count >= 0) return fill(state, fill_adapter, fill_count);
     auto now = [offset] { return static_cast<std::uint32_t>(std::time(nullptr) + offset); };
 
     std::map<std::string, std::unique_ptr<Peer>> peers;  // by state directory

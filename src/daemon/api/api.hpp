@@ -6,6 +6,10 @@
 //   /org/blueratchet/<adapter>/peer_<hex>         Peer1
 //   /org/blueratchet/<adapter>/peer_<hex>/session Session1
 //
+// The manager is an sdbus-c++ object; everything at and under an adapter's
+// path is served by sd-bus from fallback vtables and a node enumerator on
+// that path (adapter_node.hpp), so 10,000 stored peers cost no object each.
+//
 // Construct it on the loop thread once the connection exists (requesting the
 // bus name is the caller's business); it installs itself as the model's
 // listener and keeps the objects in step with the model from then on.  Every
