@@ -11,7 +11,6 @@
 #include "daemon/api/adapter_node.hpp"
 #include "daemon/api/errors.hpp"
 #include "daemon/api/guard.hpp"
-#include "daemon/api/ids.hpp"
 #include "daemon/api/paths.hpp"
 #include "daemon/api/raw_bus.hpp"
 #include "daemon/shown.hpp"
@@ -38,13 +37,13 @@ std::string check_adapter(const std::string& adapter) {
 }
 
 std::string check_peer(const std::string& peer_id) {
-    auto id = ids::canonical_id(peer_id);
+    auto id = PeerId::parse(peer_id);
     if (!id) {
         throw sdbus::Error(errors::kInvalidArgument,
                            "bad peer id " + shown(peer_id) +
                                ": expected 43 base64url characters or 64 hex digits");
     }
-    return *id;
+    return id->base64url();
 }
 
 class ManagerObject;

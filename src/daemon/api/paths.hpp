@@ -17,14 +17,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/util/peer_id.hpp"
 #include "daemon/api/errors.hpp"
-#include "daemon/api/ids.hpp"
 
 namespace br::daemon::api {
 
-// A peer's 32-byte device id: how peers and sessions are keyed (not their
+// A peer's id (its 32 bytes): how peers and sessions are keyed (not their
 // 64-character hex, to keep 10,000 peers small).
-using PeerKey = std::array<std::uint8_t, ids::kIdBytes>;
+using PeerKey = PeerId;
 
 // Object path elements may only hold [A-Za-z0-9_].
 inline std::string path_element(const std::string& s) {
@@ -42,21 +42,17 @@ inline std::string adapter_path(const std::string& adapter) {
 }
 
 inline std::string key_hex(const PeerKey& key) {
-    return ids::hex_encode(std::vector<std::uint8_t>(key.begin(), key.end()));
+    return key.hex();
 }
 
 inline std::string key_b64(const PeerKey& key) {
-    return ids::b64url_encode(std::vector<std::uint8_t>(key.begin(), key.end()));
+    return key.base64url();
 }
 
 // The key of a peer id in hex (64 digits) or, failing that, base64url.
 inline std::optional<PeerKey> key_of(std::string_view id_hex, std::string_view id_b64 = {}) {
-    auto bytes = ids::hex_decode(id_hex);
-    if (!bytes || bytes->size() != ids::kIdBytes) bytes = ids::b64url_decode(id_b64);
-    if (!bytes || bytes->size() != ids::kIdBytes) return std::nullopt;
-    PeerKey key;
-    std::copy(bytes->begin(), bytes->end(), key.begin());
-    return key;
+    if (auto key = PeerId::from_hex(id_hex)) return key;
+    return PeerId::from_base64url(id_b64);
 }
 
 inline std::string peer_path(const std::string& adapter_path, const PeerKey& key) {
@@ -81,12 +77,13 @@ inline std::optional<Named> read_path(std::string_view adapter_path, std::string
     if (tail.substr(0, kPeer.size()) != kPeer) return std::nullopt;
     tail.remove_prefix(kPeer.size());
     Named::Kind kind = Named::Kind::Peer;
-    if (tail.size() == ids::kHexLen + kSession.size() && tail.substr(ids::kHexLen) == kSession) {
+    if (tail.size() == PeerId::kHexLen + kSession.size() &&
+        tail.substr(PeerId::kHexLen) == kSession) {
         kind = Named::Kind::Session;
-        tail = tail.substr(0, ids::kHexLen);
+        tail = tail.substr(0, PeerId::kHexLen);
     }
     // Lowercase only: each object has exactly one path.
-    if (tail.size() != ids::kHexLen ||
+    if (tail.size() != PeerId::kHexLen ||
         tail.find_first_not_of("0123456789abcdef") != std::string_view::npos)
         return std::nullopt;
     auto key = key_of(tail);

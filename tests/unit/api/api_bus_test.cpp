@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "core/util/peer_id.hpp"
 #include "daemon/api/api.hpp"
 #include "daemon/api/errors.hpp"
-#include "daemon/api/ids.hpp"
 #include "daemon/shown.hpp"
 #include "fake_server.hpp"
 #include "org.blueratchet.Adapter1_proxy.h"
@@ -220,7 +220,7 @@ class ApiOnBus : public ::testing::Test {
     std::vector<Event> events_;
 
     const std::string peer1_ = make_id(1);
-    const std::string peer1_hex_ = *br::daemon::ids::id_hex(make_id(1));
+    const std::string peer1_hex_ = br::PeerId::from_base64url(make_id(1))->hex();
     const std::string peer1_path_ = "/org/blueratchet/hci0/peer_" + peer1_hex_;
     const std::string session1_path_ = peer1_path_ + "/session";
 };

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/api/ids.hpp"
+#include "core/util/peer_id.hpp"
 #include "fake_server.hpp"
 #include "private_bus.hpp"
 
@@ -106,7 +106,7 @@ class Ctl : public ::testing::Test {
     std::unique_ptr<sdbus::IProxy> control_;
 
     const std::string peer1_ = make_id(1);
-    const std::string peer1_hex_ = *br::daemon::ids::id_hex(make_id(1));
+    const std::string peer1_hex_ = br::PeerId::from_base64url(make_id(1))->hex();
     const std::string peer2_ = make_id(2);
 };
 

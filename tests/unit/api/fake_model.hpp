@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/api/ids.hpp"
+#include "core/util/peer_id.hpp"
 #include "daemon/model.hpp"
 
 namespace br::test {
@@ -15,10 +15,15 @@ namespace br::test {
 using namespace br::daemon;
 
 inline std::string make_id(std::uint8_t seed) {
-    std::vector<std::uint8_t> bytes(32);
+    PeerId::Bytes32 bytes{};
     for (std::size_t i = 0; i < bytes.size(); ++i)
         bytes[i] = static_cast<std::uint8_t>(seed + i * 7);
-    return ids::b64url_encode(bytes);
+    return PeerId(bytes).base64url();
+}
+
+inline std::string hex_of(const std::string& b64) {
+    auto id = PeerId::from_base64url(b64);
+    return id ? id->hex() : std::string();
 }
 
 class FakeModel : public Model {
@@ -104,7 +109,7 @@ class FakeModel : public Model {
         SessionView s;
         s.adapter = adapter;
         s.peer_id = peer_id;
-        s.peer_id_hex = ids::id_hex(peer_id).value_or("");
+        s.peer_id_hex = hex_of(peer_id);
         s.address = "AA:BB:CC:00:00:99";
         s.kind = kind;
         s.role = "responder";
@@ -147,7 +152,7 @@ class FakeModel : public Model {
         PeerView p;
         p.adapter = adapter;
         p.device_id = id;
-        p.id_hex = ids::id_hex(id).value_or("");
+        p.id_hex = hex_of(id);
         p.address = addr;
         p.alias = alias;
         p.role = "central";
