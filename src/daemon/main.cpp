@@ -20,13 +20,11 @@
 #include <memory>
 #include <string>
 
+#include "daemon/api/api.hpp"
 #include "daemon/config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/event_loop.hpp"
 #include "daemon/log.hpp"
-#ifdef BR_HAVE_API
-#include "daemon/api/api.hpp"
-#endif
 
 namespace {
 
@@ -159,11 +157,7 @@ int main(int argc, char** argv) {
         });
         Daemon daemon(config, config.state_directory, *conn, loop);
         daemon.open_pairing_window_at_start(window);
-#ifdef BR_HAVE_API
         auto api = std::make_unique<Api>(*conn, daemon.manager());
-#else
-        log::warning("built without the org.blueratchet management API");
-#endif
         log::info("blueratchetd started bus_name=org.blueratchet unique_name=",
                   conn->getUniqueName(), " state=", config.state_directory, " role=",
                   config.role == GattRoles::Peripheral ? "peripheral"
@@ -174,9 +168,7 @@ int main(int argc, char** argv) {
                   " validity=", config.validity_seconds);
         daemon.start();
         rc = loop.run();
-#ifdef BR_HAVE_API
         api.reset();
-#endif
     } catch (const std::exception& e) {
         log::error("fatal: ", e.what());
         rc = 1;
