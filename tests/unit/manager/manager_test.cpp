@@ -356,5 +356,24 @@ TEST(Manager, BluezGoingAwayAndAnAdapterRemovedWipeEverySession) {
     EXPECT_TRUE(b.bluez.disconnected.empty());
 }
 
+TEST(Manager, ThePairingWindowClosesWhenItsTimeIsUp) {
+    Testbed t;
+    Node& b = t.node("b", kAddrB);
+    ASSERT_TRUE(b->set_pairing_window("hci0", 30).value.has_value());
+    const int opened = b.adapter_changes;
+    t.loop.advance(29s);
+    EXPECT_TRUE(b->adapters()[0].pairing_window_open);
+    EXPECT_EQ(b->adapters()[0].pairing_window_remaining, 1u);
+    EXPECT_EQ(b.adapter_changes, opened);
+    t.loop.advance(1s);
+    EXPECT_FALSE(b->adapters()[0].pairing_window_open);
+    EXPECT_EQ(b.adapter_changes, opened + 1);  // the window's timer told the API
+    // And with it closed, the window plugin refuses a first contact.
+    Node& a = t.node("a", kAddrA);
+    t.connect(a, b);
+    ASSERT_TRUE(t.loop.settle_until([&] { return b.bluez.asked(a.path()); }));
+    EXPECT_FALSE(b.session_with(a));
+}
+
 }  // namespace
 }  // namespace br::daemon::test
