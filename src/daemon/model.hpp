@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/util/expected.hpp"
+
 namespace br::daemon {
 
 struct AdapterView {
@@ -103,15 +105,13 @@ struct ApiFailure {
     std::string message;  // one clear line
 };
 
+// What a Model call answers: its value, or a named error (the core's
+// Expected, with ApiFailure as the error).
 template <typename T>
-struct ApiResult {
-    std::optional<T> value;
-    std::optional<ApiFailure> failure;
-    static ApiResult ok(T v) { return {std::move(v), std::nullopt}; }
-    static ApiResult fail(ApiError e, std::string m) {
-        return {std::nullopt, ApiFailure{e, std::move(m)}};
-    }
-};
+using ApiResult = Expected<T, ApiFailure>;
+inline Unexpected<ApiFailure> api_failure(ApiError e, std::string message) {
+    return {ApiFailure{e, std::move(message)}};
+}
 
 class Model {
   public:

@@ -46,9 +46,8 @@ inline const char* error_name(ApiError e) {
 // The model's answer, or its failure thrown as the named error.
 template <typename T>
 T unwrap(ApiResult<T>&& r) {
-    if (r.failure) throw sdbus::Error(error_name(r.failure->error), one_line(r.failure->message));
-    if (!r.value) throw sdbus::Error(errors::kFailed, "the daemon gave no result");
-    return std::move(*r.value);
+    if (!r) throw sdbus::Error(error_name(r.error().error), one_line(r.error().message));
+    return std::move(*r);
 }
 
 // Runs a handler body: sdbus::Error passes (it becomes the error reply),

@@ -625,10 +625,9 @@ std::vector<PendingApproval> Manager::pending_approvals() const {
 ApiResult<bool> Manager::set_pairing_window(const std::string& adapter_name,
                                             std::uint32_t seconds) {
     auto* a = adapter_by_name(adapter_name);
-    if (!a) return ApiResult<bool>::fail(ApiError::NotFound, "no adapter " + adapter_name);
+    if (!a) return api_failure(ApiError::NotFound, "no adapter " + adapter_name);
     if (seconds > 86400)
-        return ApiResult<bool>::fail(ApiError::InvalidArgument,
-                                     "a pairing window is at most 86400 s");
+        return api_failure(ApiError::InvalidArgument, "a pairing window is at most 86400 s");
     loop_.cancel(a->window_timer);
     a->window_timer = 0;
     if (seconds == 0) {
@@ -648,7 +647,7 @@ ApiResult<bool> Manager::set_pairing_window(const std::string& adapter_name,
         });
     }
     emit_adapters_changed();
-    return ApiResult<bool>::ok(true);
+    return true;
 }
 
 Manager::SessionRecord* Manager::session_for(const std::string& adapter_name,
@@ -661,73 +660,70 @@ Manager::SessionRecord* Manager::session_for(const std::string& adapter_name,
 
 ApiResult<bool> Manager::forget_peer(const std::string& adapter_name, const std::string& peer_id) {
     auto* a = adapter_by_name(adapter_name);
-    if (!a) return ApiResult<bool>::fail(ApiError::NotFound, "no adapter " + adapter_name);
+    if (!a) return api_failure(ApiError::NotFound, "no adapter " + adapter_name);
     auto id = PeerId::parse(peer_id);
     if (!id)
-        return ApiResult<bool>::fail(ApiError::InvalidArgument,
-                                     "a peer id is 43 characters of base64url or 64 of hex");
-    if (!a->store.find(id->bytes()))
-        return ApiResult<bool>::fail(ApiError::NotFound, "no peer " + peer_id);
+        return api_failure(ApiError::InvalidArgument,
+                           "a peer id is 43 characters of base64url or 64 of hex");
+    if (!a->store.find(id->bytes())) return api_failure(ApiError::NotFound, "no peer " + peer_id);
     if (auto it = sessions_.find({adapter_name, *id}); it != sessions_.end()) {
         if (it->second.live) it->second.live->close(CloseReason::Revoked, "peer forgotten");
         sessions_.erase(it);
     }
     if (auto r = a->store.remove(id->bytes()); !r)
-        return ApiResult<bool>::fail(ApiError::Failed, r.error().message());
+        return api_failure(ApiError::Failed, r.error().message());
     announced_peers_.erase({adapter_name, *id});
     log::info("peer forgotten adapter=", adapter_name, " peer=", id->base64url());
     if (listener_.peer_removed) listener_.peer_removed(adapter_name, id->hex());
-    return ApiResult<bool>::ok(true);
+    return true;
 }
 
 ApiResult<bool> Manager::invalidate_session(const std::string& adapter_name,
                                             const std::string& peer_id) {
     auto* e = session_for(adapter_name, peer_id);
-    if (!e || !e->live)
-        return ApiResult<bool>::fail(ApiError::NotFound, "no live session with " + peer_id);
+    if (!e || !e->live) return api_failure(ApiError::NotFound, "no live session with " + peer_id);
     e->live->close(CloseReason::Revoked, "session revoked");
-    return ApiResult<bool>::ok(true);
+    return true;
 }
 
 ApiResult<ExportBytes> Manager::export_session(const std::string& adapter_name,
                                                const std::string& peer_id, ExportWhat what,
                                                ExportFormat format) {
-    using R = ApiResult<ExportBytes>;
     auto* e = session_for(adapter_name, peer_id);
-    if (!e) return R::fail(ApiError::NotFound, "no session with " + peer_id);
+    if (!e) return api_failure(ApiError::NotFound, "no session with " + peer_id);
     if (!e->live || !e->live->session())
-        return R::fail(ApiError::NotFound,
-                       "the session with " + peer_id + " was invalidated (" + e->view.reason + ")");
+        return api_failure(ApiError::NotFound, "the session with " + peer_id +
+                                                   " was invalidated (" + e->view.reason + ")");
     const auto& s = *e->live->session();
     auto to_vec = [](const auto& v) { return ExportBytes(v.begin(), v.end()); };
     switch (what) {
         case ExportWhat::Certificate: {
             if (format == ExportFormat::Der) {
                 auto der = s.own.x509_der();
-                if (!der) return R::fail(ApiError::Failed, "cannot encode the certificate");
-                return R::ok(to_vec(*der));
+                if (!der) return api_failure(ApiError::Failed, "cannot encode the certificate");
+                return to_vec(*der);
             }
             auto pem = cert::certificate_pem(s.own);
-            if (!pem) return R::fail(ApiError::Failed, "cannot encode the certificate");
-            return R::ok(to_vec(*pem));
+            if (!pem) return api_failure(ApiError::Failed, "cannot encode the certificate");
+            return to_vec(*pem);
         }
         case ExportWhat::PeerCertificate: {
             Bytes der = cert::x509_from_compact(s.peer);
-            if (format == ExportFormat::Der) return R::ok(to_vec(der));
-            return R::ok(to_vec(cert::pem_encode("CERTIFICATE", der)));
+            if (format == ExportFormat::Der) return to_vec(der);
+            return to_vec(cert::pem_encode("CERTIFICATE", der));
         }
         case ExportWhat::PrivateKey: {
             if (format != ExportFormat::Pem)
-                return R::fail(ApiError::InvalidArgument,
-                               "the private key is exported as PEM only");
+                return api_failure(ApiError::InvalidArgument,
+                                   "the private key is exported as PEM only");
             // Built in guarded memory; the one heap copy is an ExportBytes,
             // wiped when the API has put it in the reply (api.cpp).
             auto pem = cert::private_key_pem_secret(s.own);
-            if (!pem) return R::fail(ApiError::Failed, "the session key is gone");
-            return R::ok(ExportBytes(pem->data(), pem->data() + pem->size()));
+            if (!pem) return api_failure(ApiError::Failed, "the session key is gone");
+            return ExportBytes(pem->data(), pem->data() + pem->size());
         }
     }
-    return R::fail(ApiError::InvalidArgument, "unknown export");
+    return api_failure(ApiError::InvalidArgument, "unknown export");
 }
 
 ApiResult<bool> Manager::decide_approval(const std::string& adapter, const std::string& peer_id,

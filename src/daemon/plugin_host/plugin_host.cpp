@@ -970,11 +970,10 @@ ApiResult<bool> PluginHost::operator_verdict(const std::string& adapter, const s
         if (a.contact.peer_id != peer_id && a.contact.peer_id_hex != lower) continue;
         Impl::Plugin* p = a.plugin;
         if (!p || p->disabled)
-            return ApiResult<bool>::fail(ApiError::Failed, "the approval plugin is disabled");
+            return api_failure(ApiError::Failed, "the approval plugin is disabled");
         if (!p->api->operator_verdict)
-            return ApiResult<bool>::fail(
-                ApiError::NotPermitted,
-                "approval plugin " + p->name + " does not take operator verdicts");
+            return api_failure(ApiError::NotPermitted,
+                               "approval plugin " + p->name + " does not take operator verdicts");
         log::info("operator ", approve ? "approves" : "rejects", " first contact adapter=", adapter,
                   " peer=", a.contact.peer_id);
         const br_plugin* api = p->api;
@@ -983,10 +982,9 @@ ApiResult<bool> PluginHost::operator_verdict(const std::string& adapter, const s
         int v = approve ? BR_APPROVE : BR_REJECT;
         impl_->post(*p, "operator_verdict()",
                     [api, st, aid, v] { api->operator_verdict(st, aid, v); });
-        return ApiResult<bool>::ok(true);
+        return true;
     }
-    return ApiResult<bool>::fail(ApiError::NotFound,
-                                 "no approval pending for " + peer_id + " on " + adapter);
+    return api_failure(ApiError::NotFound, "no approval pending for " + peer_id + " on " + adapter);
 }
 
 void PluginHost::session_minted(SessionFacts facts) {

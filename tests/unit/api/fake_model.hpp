@@ -47,31 +47,30 @@ class FakeModel : public Model {
             a.pairing_window_open = seconds > 0;
             a.pairing_window_remaining = seconds;
             if (listener_.adapters_changed) listener_.adapters_changed();
-            return ApiResult<bool>::ok(true);
+            return true;
         }
-        return ApiResult<bool>::fail(ApiError::NotFound, "no adapter " + adapter);
+        return api_failure(ApiError::NotFound, "no adapter " + adapter);
     }
 
     ApiResult<bool> forget_peer(const std::string& adapter, const std::string& peer_id) override {
         if (throw_everything) throw std::runtime_error("simulated core failure");
         auto it = find_peer(adapter, peer_id);
         if (it == peers_.end())
-            return ApiResult<bool>::fail(ApiError::NotFound,
-                                         "no peer " + peer_id + " on " + adapter);
+            return api_failure(ApiError::NotFound, "no peer " + peer_id + " on " + adapter);
         end_session(adapter, peer_id, "forgotten");
         std::string hex = it->id_hex;
         peers_.erase(it);
         if (listener_.peer_removed) listener_.peer_removed(adapter, hex);
-        return ApiResult<bool>::ok(true);
+        return true;
     }
 
     ApiResult<bool> invalidate_session(const std::string& adapter,
                                        const std::string& peer_id) override {
         if (throw_everything) throw std::runtime_error("simulated core failure");
         if (!end_session(adapter, peer_id, "invalidated")) {
-            return ApiResult<bool>::fail(ApiError::NotFound, "no live session with " + peer_id);
+            return api_failure(ApiError::NotFound, "no live session with " + peer_id);
         }
-        return ApiResult<bool>::ok(true);
+        return true;
     }
 
     ApiResult<ExportBytes> export_session(const std::string& adapter, const std::string& peer_id,
@@ -81,13 +80,13 @@ class FakeModel : public Model {
             return s.adapter == adapter && s.peer_id == peer_id;
         });
         if (it == sessions_.end()) {
-            return ApiResult<ExportBytes>::fail(ApiError::NotFound, "no live session");
+            return api_failure(ApiError::NotFound, "no live session");
         }
         std::string body = std::string(what == ExportWhat::Certificate       ? "CERT"
                                        : what == ExportWhat::PeerCertificate ? "PEERCERT"
                                                                              : "KEY") +
                            (format == ExportFormat::Pem ? "-PEM" : "-DER") + ":" + peer_id;
-        return ApiResult<ExportBytes>::ok(ExportBytes(body.begin(), body.end()));
+        return ExportBytes(body.begin(), body.end());
     }
 
     ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
@@ -97,11 +96,11 @@ class FakeModel : public Model {
             return p.adapter == adapter && p.peer_id == peer_id;
         });
         if (it == approvals_.end()) {
-            return ApiResult<bool>::fail(ApiError::NotFound, "no pending approval for " + peer_id);
+            return api_failure(ApiError::NotFound, "no pending approval for " + peer_id);
         }
         approvals_.erase(it);
         decisions.push_back(peer_id + (approve ? ":approved" : ":rejected"));
-        return ApiResult<bool>::ok(true);
+        return true;
     }
 
     // --- test controls (call on the loop thread) ---

@@ -221,12 +221,12 @@ TEST(Manager, InvalidateSessionRevokesAndDisconnects) {
     t.connect(a, b);
     ASSERT_TRUE(t.until_live(a, b));
     auto r = b->invalidate_session("hci0", b.session_with(a)->peer_id);
-    ASSERT_TRUE(r.value.has_value());
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(b.session_with(a)->reason, "Revoked");
     EXPECT_TRUE(b.bluez.asked(a.path()));
     auto again = b->invalidate_session("hci0", b.session_with(a)->peer_id);
-    ASSERT_TRUE(again.failure.has_value());
-    EXPECT_EQ(again.failure->error, ApiError::NotFound);
+    ASSERT_TRUE(!again.has_value());
+    EXPECT_EQ(again.error().error, ApiError::NotFound);
 }
 
 TEST(Manager, ANewLinkToTheSameDeviceReplacesTheOldOne) {
@@ -359,7 +359,7 @@ TEST(Manager, BluezGoingAwayAndAnAdapterRemovedWipeEverySession) {
 TEST(Manager, ThePairingWindowClosesWhenItsTimeIsUp) {
     Testbed t;
     Node& b = t.node("b", kAddrB);
-    ASSERT_TRUE(b->set_pairing_window("hci0", 30).value.has_value());
+    ASSERT_TRUE(b->set_pairing_window("hci0", 30).has_value());
     const int opened = b.adapter_changes;
     t.loop.advance(29s);
     EXPECT_TRUE(b->adapters()[0].pairing_window_open);

@@ -112,7 +112,7 @@ class Testbed {
         // A copy of another node's state directory keeps its adapter
         // address (the directory's name) and is seen at `seen_as`.
         EXPECT_TRUE(n->manager->add_adapter(kAdapterPath, "hci0", address, true));
-        EXPECT_TRUE(n->manager->set_pairing_window("hci0", 3600).value.has_value());
+        EXPECT_TRUE(n->manager->set_pairing_window("hci0", 3600).has_value());
         nodes_.push_back(std::move(n));
         return *raw;
     }

@@ -214,7 +214,7 @@ TEST(Confirm, PendsUntilTheOperatorApproves) {
     Host h(confirm(20));
     Verdict v;
     h.host->request_approval(contact(false), v.callback());
-    ApiResult<bool> r;
+    ApiResult<bool> r = api_failure(ApiError::Failed, "operator_verdict not called");
     bool ok =
         run_steps(h.loop, {
                               [&] { return !h.requested.empty(); },
@@ -229,7 +229,7 @@ TEST(Confirm, PendsUntilTheOperatorApproves) {
                               [&] { return v.done; },
                           });
     ASSERT_TRUE(ok);
-    EXPECT_TRUE(r.value.has_value()) << (r.failure ? r.failure->message : "");
+    EXPECT_TRUE(r.has_value()) << (r.has_value() ? std::string() : r.error().message);
     ASSERT_EQ(h.requested.size(), 1u);
     EXPECT_EQ(h.requested[0].adapter, "hci0");
     EXPECT_EQ(h.requested[0].peer_id, contact().peer_id);
@@ -250,7 +250,7 @@ TEST(Confirm, TheOperatorRejectsByHexId) {
                                    [&] {
                                        auto r = h.host->operator_verdict(
                                            "hci0", contact().peer_id_hex, false);
-                                       EXPECT_TRUE(r.value.has_value());
+                                       EXPECT_TRUE(r.has_value());
                                        return true;
                                    },
                                    [&] { return v.done; }}));
@@ -272,7 +272,7 @@ TEST(Confirm, NoVerdictTimesOut) {
     EXPECT_TRUE(h.host->pending().empty());
     // Too late now.
     auto r = h.host->operator_verdict("hci0", contact().peer_id, true);
-    EXPECT_TRUE(r.failure.has_value());
+    EXPECT_TRUE(!r.has_value());
 }
 
 TEST(Confirm, TheDaemonsCeilingWins) {
@@ -287,8 +287,8 @@ TEST(Confirm, TheDaemonsCeilingWins) {
 TEST(Confirm, UnknownPeerOrAdapterIsNotFound) {
     Host h(confirm(20));
     auto r = h.host->operator_verdict("hci0", contact().peer_id, true);
-    ASSERT_TRUE(r.failure.has_value());
-    EXPECT_EQ(r.failure->error, ApiError::NotFound);
+    ASSERT_TRUE(!r.has_value());
+    EXPECT_EQ(r.error().error, ApiError::NotFound);
 }
 
 TEST(Confirm, CancelledWhenTheLinkGoes) {
@@ -309,8 +309,8 @@ TEST(Window, TakesNoOperatorVerdicts) {
     // window never pends, so there is nothing to decide.
     Host h(options("window"));
     auto r = h.host->operator_verdict("hci0", contact().peer_id, true);
-    ASSERT_TRUE(r.failure.has_value());
-    EXPECT_EQ(r.failure->error, ApiError::NotFound);
+    ASSERT_TRUE(!r.has_value());
+    EXPECT_EQ(r.error().error, ApiError::NotFound);
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ struct Pair {
         b->set_listener(l);
         EXPECT_TRUE(a->add_adapter(kAdapter, "hci0", kAddrA, true));
         EXPECT_TRUE(b->add_adapter(kAdapter, "hci0", kAddrB, true));
-        EXPECT_TRUE(a->set_pairing_window("hci0", 60).value.has_value());
+        EXPECT_TRUE(a->set_pairing_window("hci0", 60).has_value());
     }
 
     // A connects to B: fragments cross on the next loop turn, as over GATT.
@@ -103,8 +103,8 @@ TEST(Daemon, ConfirmWaitsForTheOperatorThenX509ExportFollowsTheSession) {
                                EXPECT_EQ(pending.size(), 1u);
                                EXPECT_FALSE(Pair::live(*p.a));
                                auto r = p.b->decide_approval("hci0", p.requested[0].peer_id, true);
-                               EXPECT_TRUE(r.value.has_value())
-                                   << (r.failure ? r.failure->message : "");
+                               EXPECT_TRUE(r.has_value())
+                                   << (r.has_value() ? std::string() : r.error().message);
                                return true;
                            },
                            [&] { return Pair::live(*p.a) && Pair::live(*p.b); },
@@ -118,7 +118,7 @@ TEST(Daemon, ConfirmWaitsForTheOperatorThenX509ExportFollowsTheSession) {
                                cert_pem = ss.str();
                                auto pem = p.b->export_session(
                                    "hci0", s.peer_id, ExportWhat::Certificate, ExportFormat::Pem);
-                               if (pem.value) exported.assign(pem.value->begin(), pem.value->end());
+                               if (pem) exported.assign(pem->begin(), pem->end());
                                key_there = ::access((peer_dir + "/key.pem").c_str(), F_OK) == 0;
                                p.b->link_lost(kDevA, "test: link lost");
                                return true;
@@ -149,7 +149,7 @@ TEST(Daemon, TheOperatorRejects) {
                            [&] { return !p.requested.empty(); },
                            [&] {
                                auto r = p.b->decide_approval("hci0", p.requested[0].peer_id, false);
-                               EXPECT_TRUE(r.value.has_value());
+                               EXPECT_TRUE(r.has_value());
                                return true;
                            },
                            [&] { return !p.bluez_a.disconnected.empty(); }},
@@ -174,7 +174,7 @@ TEST(Daemon, WindowIsTheDefaultAndRefusesWithTheWindowClosed) {
 
 TEST(Daemon, WindowApprovesWithTheWindowOpen) {
     Pair p("window");
-    ASSERT_TRUE(p.b->set_pairing_window("hci0", 60).value.has_value());
+    ASSERT_TRUE(p.b->set_pairing_window("hci0", 60).has_value());
     ASSERT_TRUE(run_steps(p.loop,
                           {[&] {
                                p.connect();
