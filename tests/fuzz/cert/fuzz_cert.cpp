@@ -29,8 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         br::Ed25519Public own = c->peer_id;
         if (own != c->subject_id) {
             ReplayCache cache;
-            (void)verify(in, c->subject_id, own, Role::Responder, kSeed, c->epoch, c->not_before,
-                         cache);
+            (void)verify(in, c->subject_id, own, br::Role::Responder, kSeed, c->epoch,
+                         c->not_before, cache);
         }
     }
 
