@@ -19,22 +19,6 @@ std::string PumpFailure::describe() const {
     return "unknown";
 }
 
-const char* to_string(Pump::State s) {
-    switch (s) {
-        case Pump::State::Idle:
-            return "idle";
-        case Pump::State::Handshaking:
-            return "handshaking";
-        case Pump::State::Approving:
-            return "approving";
-        case Pump::State::Ready:
-            return "ready";
-        case Pump::State::Failed:
-            return "failed";
-    }
-    return "unknown";
-}
-
 Pump::Pump(PumpTransport transport, PumpEvents events)
     : transport_(std::move(transport)), events_(std::move(events)) {}
 

@@ -118,11 +118,9 @@ class Pump {
 
     void set_att_mtu(std::size_t att_mtu);
     State state() const { return state_; }
-    // The engine of the current (or last) handshake, if it is of that role.
+    // The initiator of the current (or last) handshake, if we initiate.
     Initiator* initiator() { return initiator_.get(); }
     const Initiator* initiator() const { return initiator_.get(); }
-    Responder* responder() { return responder_.get(); }
-    const Responder* responder() const { return responder_.get(); }
     // The peer's identity once the engine knows it.
     std::optional<DeviceId> peer() const;
 
@@ -139,7 +137,5 @@ class Pump {
     State state_ = State::Idle;
     std::uint64_t engines_ = 0;  // engines installed so far: tells a new one apart
 };
-
-const char* to_string(Pump::State s);
 
 }  // namespace br::handshake

@@ -69,24 +69,6 @@ bool disconnects(CloseReason r) {
     }
 }
 
-const char* to_string(Connection::State s) {
-    switch (s) {
-        case Connection::State::Waiting:
-            return "waiting";
-        case Connection::State::Handshaking:
-            return "handshaking";
-        case Connection::State::Approving:
-            return "approving";
-        case Connection::State::Live:
-            return "live";
-        case Connection::State::Lapsed:
-            return "lapsed";
-        case Connection::State::Closed:
-            return "closed";
-    }
-    return "unknown";
-}
-
 Connection::Connection(std::uint64_t id, Owner& owner, Loop& loop, AdapterState& adapter,
                        std::string device_path, std::string address, LinkRole role, LinkIo io,
                        const handshake::Settings& settings, Timing timing)

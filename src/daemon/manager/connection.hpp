@@ -201,6 +201,4 @@ class Connection {
     Loop::TimerId timer_ = 0;
 };
 
-const char* to_string(Connection::State s);
-
 }  // namespace br::daemon
