@@ -1,5 +1,5 @@
 // A small in-memory br::daemon::Model for exercising the API on a real bus.
-// Its mutators notify the listener the way the daemon core does.
+// Its mutators notify the listener the way the Manager does.
 #pragma once
 
 #include <algorithm>
