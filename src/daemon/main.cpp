@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
         });
         Daemon daemon(config, config.state_directory, *conn, loop);
         daemon.open_pairing_window_at_start(window);
-        auto api = std::make_unique<Api>(*conn, daemon.manager());
+        auto api = std::make_unique<Api>(*conn, loop, daemon.manager());
         log::info("blueratchetd started bus_name=org.blueratchet unique_name=",
                   conn->getUniqueName(), " state=", config.state_directory, " role=",
                   config.role == GattRoles::Peripheral ? "peripheral"

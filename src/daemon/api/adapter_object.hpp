@@ -37,6 +37,8 @@ class AdapterObject {
     // The adapter went away: InterfacesRemoved, then nothing at the path.
     void remove();
 
+    Served served() { return {kInterface, kVtable, find, this}; }
+
   private:
     static int find(sd_bus* bus, const char* path, const char* interface, void* userdata,
                     void** found, sd_bus_error* error);

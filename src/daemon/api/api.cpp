@@ -11,6 +11,7 @@
 #include "daemon/api/adapter_node.hpp"
 #include "daemon/api/errors.hpp"
 #include "daemon/api/guard.hpp"
+#include "daemon/api/managed_objects.hpp"
 #include "daemon/api/paths.hpp"
 #include "daemon/api/raw_bus.hpp"
 #include "daemon/shown.hpp"
@@ -67,15 +68,20 @@ std::string Api::session_path(const std::string& adapter, const std::string& id_
 // each cost 48 MB (issue #11).
 
 struct Api::Impl {
-    Impl(sdbus::IConnection& c, Model& m) : conn(c), model(m) {}
+    Impl(sdbus::IConnection& c, Loop& l, Model& m) : conn(c), loop(l), model(m) {}
 
     sdbus::IConnection& conn;
+    Loop& loop;
     Model& model;
     sd_bus* raw = nullptr;  // conn's, under sdbus-c++ (raw_bus.hpp)
 
     std::unique_ptr<ManagerObject> manager;
     // By adapter path; kept for the Api's life (adapter_node.hpp says why).
     std::map<std::string, std::unique_ptr<AdapterNode>> nodes;
+    // GetManagedObjects, written without holding the loop; told of every
+    // object signalled (managed_objects.hpp says why).  After `nodes`: it
+    // walks them.
+    std::unique_ptr<ManagedObjects> managed;
     // While the constructor publishes what the model already holds, no
     // InterfacesAdded/SessionMinted: nobody can be watching objects that did
     // not exist.  Clients read the tree with GetManagedObjects when the name
@@ -90,6 +96,11 @@ struct Api::Impl {
     AdapterNode* find_node(const std::string& adapter_name);
 
     void populate();
+    // An object was just signalled: a GetManagedObjects reply being written
+    // describes it again once sent.
+    void touched(const std::string& path) {
+        if (managed) managed->touched(path);
+    }
     void on_adapters_changed();
     void on_peer(const PeerView& v);
     void on_peer_removed(const std::string& adapter, const std::string& id_hex);
@@ -205,12 +216,16 @@ void Api::Impl::on_adapters_changed() {
         bool still = std::any_of(now.begin(), now.end(), [&](const auto& kv) {
             return api::adapter_path(kv.first) == n.path();
         });
-        if (!still) quietly("adapter removed", [&] { n.adapter.remove(); });
+        if (!still && n.adapter.present()) {
+            quietly("adapter removed", [&] { n.adapter.remove(); });
+            touched(n.path());
+        }
     }
     for (const auto& entry : now) {
         const std::string& name = entry.first;
         const AdapterView& v = *entry.second;
         quietly("adapter", [&] { node(name).adapter.show(v, !populating); });
+        touched(api::adapter_path(name));
     }
     std::vector<std::string> paths;
     for (const auto& [path, n] : nodes)
@@ -231,7 +246,9 @@ void Api::Impl::on_peer(const PeerView& v) {
                   ": not published");
         return;
     }
-    node(v.adapter).peers.show(*key, v, !populating);
+    AdapterNode& n = node(v.adapter);
+    n.peers.show(*key, v, !populating);
+    touched(api::peer_path(n.path(), *key));
 }
 
 void Api::Impl::on_peer_removed(const std::string& adapter, const std::string& id_hex) {
@@ -241,6 +258,7 @@ void Api::Impl::on_peer_removed(const std::string& adapter, const std::string& i
     // A forgotten peer's session goes before the peer.
     if (n->sessions.view(*key)) end_session(*n, *key, "forgotten");
     n->peers.remove(*key);
+    touched(api::peer_path(n->path(), *key));
 }
 
 void Api::Impl::on_session_minted(const SessionView& v) {
@@ -252,6 +270,7 @@ void Api::Impl::on_session_minted(const SessionView& v) {
     AdapterNode& n = node(v.adapter);
     if (n.sessions.view(*key)) end_session(n, *key, "replaced");
     n.sessions.add(*key, v, !populating);
+    touched(api::session_path(n.path(), *key));
     if (populating) return;
     // Its InterfacesAdded (just sent) comes before SessionMinted.
     manager->emitSessionMinted(api::session_path(n.path(), *key), v.adapter, v.peer_id, v.kind,
@@ -272,6 +291,7 @@ void Api::Impl::end_session(AdapterNode& n, const PeerKey& key, const std::strin
     quietly("SessionInvalidated",
             [&] { manager->emitSessionInvalidated(path, v->adapter, v->peer_id, reason); });
     n.sessions.remove(key);
+    touched(path);
 }
 
 void Api::Impl::require_root(const std::string& sender,
@@ -306,11 +326,13 @@ void Api::Impl::on_bond_refused(const BondRefusal& r) {
 
 // --------------------------------------------------------------------------
 
-Api::Api(sdbus::IConnection& conn, Model& model) : impl_(std::make_unique<Impl>(conn, model)) {
+Api::Api(sdbus::IConnection& conn, Loop& loop, Model& model)
+    : impl_(std::make_unique<Impl>(conn, loop, model)) {
     Impl& i = *impl_;
     i.bus = sdbus::createProxy(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus");
     i.raw = raw_bus(*i.bus);
     i.populate();
+    i.managed = std::make_unique<ManagedObjects>(i.raw, loop, i.nodes, errors::kManagerPath);
 
     Model::Listener l;
     l.adapters_changed = [&i] { quietly("adapters_changed", [&] { i.on_adapters_changed(); }); };
@@ -337,6 +359,7 @@ Api::Api(sdbus::IConnection& conn, Model& model) : impl_(std::make_unique<Impl>(
 Api::~Api() {
     impl_->model.set_listener({});
     impl_->bus.reset();
+    impl_->managed.reset();
     impl_->nodes.clear();
     impl_->manager.reset();
 }

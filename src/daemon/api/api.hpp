@@ -24,13 +24,14 @@
 #include <memory>
 #include <string>
 
+#include "daemon/loop.hpp"
 #include "daemon/model.hpp"
 
 namespace br::daemon {
 
 class Api {
   public:
-    Api(sdbus::IConnection& conn, Model& model);
+    Api(sdbus::IConnection& conn, Loop& loop, Model& model);
     ~Api();  // clears the model's listener and removes every object
     Api(const Api&) = delete;
     Api& operator=(const Api&) = delete;

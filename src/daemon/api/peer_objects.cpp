@@ -112,4 +112,10 @@ void PeerObjects::paths(std::vector<std::string>& out) const {
     for (const auto& [key, p] : peers_) out.push_back(peer_path(adapter_path_, key));
 }
 
+std::optional<PeerKey> PeerObjects::key_after(const std::optional<PeerKey>& after) const {
+    auto it = after ? peers_.upper_bound(*after) : peers_.begin();
+    if (it == peers_.end()) return std::nullopt;
+    return it->first;
+}
+
 }  // namespace br::daemon::api

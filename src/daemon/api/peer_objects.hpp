@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ class PeerObjects {
 
     // Every peer's path, for the node enumerator.
     void paths(std::vector<std::string>& out) const;
+    // The first peer after `after` (the first of all without), in key order:
+    // a cursor that survives changes between two calls.
+    std::optional<PeerKey> key_after(const std::optional<PeerKey>& after) const;
+
+    Served served() { return {kInterface, kVtable, find, this}; }
 
   private:
     // The mutable properties as published; Adapter and DeviceId come from

@@ -55,6 +55,17 @@ int answering(const char* what, sd_bus_error* error, F&& f) noexcept {
     }
 }
 
+// One interface as sd-bus serves it from a fallback vtable: enough to ask
+// whether an object has it at a path (find) and to read its properties (the
+// vtable's getters), which is how managed_objects.hpp writes a reply
+// without sd-bus's own GetManagedObjects.
+struct Served {
+    const char* interface;
+    const sd_bus_vtable* vtable;
+    sd_bus_object_find_t find;
+    void* userdata;
+};
+
 // A string list sd-bus takes over (a node enumerator's answer): every string
 // and the array malloc()ed, NULL-terminated.  Null if out of memory.
 char** to_strv(const std::vector<std::string>& items);

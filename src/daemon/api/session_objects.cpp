@@ -114,6 +114,12 @@ void SessionObjects::parent_paths(std::vector<std::string>& out) const {
     for (const auto& [key, v] : sessions_) out.push_back(peer_path(adapter_path_, key));
 }
 
+std::optional<PeerKey> SessionObjects::key_after(const std::optional<PeerKey>& after) const {
+    auto it = after ? sessions_.upper_bound(*after) : sessions_.begin();
+    if (it == sessions_.end()) return std::nullopt;
+    return it->first;
+}
+
 int SessionObjects::find(sd_bus* /*bus*/, const char* path, const char* /*interface*/,
                          void* userdata, void** found, sd_bus_error* /*error*/) {
     auto* self = static_cast<SessionObjects*>(userdata);

@@ -50,6 +50,11 @@ class SessionObjects {
     // node enumerator.
     void paths(std::vector<std::string>& out) const;
     void parent_paths(std::vector<std::string>& out) const;
+    // The first session after `after` (the first of all without), in key
+    // order: a cursor that survives changes between two calls.
+    std::optional<PeerKey> key_after(const std::optional<PeerKey>& after) const;
+
+    Served served() { return {kInterface, kVtable, find, this}; }
 
   private:
     static int find(sd_bus* bus, const char* path, const char* interface, void* userdata,
