@@ -439,7 +439,14 @@ void Manager::session_invalidated(Connection& c, const handshake::Session& s,
               " fingerprint=", rec.view.fingerprint, " reason=", rec.view.reason);
     plugins_->session_invalidated(rec.view.fingerprint,
                                   shutting_down_ ? std::string("Shutdown") : rec.view.reason);
-    if (!shutting_down_ && listener_.session_invalidated) listener_.session_invalidated(rec.view);
+    if (shutting_down_) return;
+    if (listener_.session_invalidated) listener_.session_invalidated(rec.view);
+    // Then the peer, whose Connected was the session being live (after the
+    // invalidation: that signal is the one a client waits for).
+    AdapterState& a = c.adapter();
+    if (const auto* info = a.store.find(s.peer_id);
+        info && listener_.peer_changed && announced_peers_.count({a.name, PeerId(s.peer_id)}))
+        listener_.peer_changed(peer_view(a, *info));
 }
 
 void Manager::bond_refused(Connection& c, const std::string& reason) {

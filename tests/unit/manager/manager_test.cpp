@@ -47,6 +47,27 @@ TEST(Manager, PairsThenResumesAndALinkLossWipesBothSessionsAtOnce) {
     EXPECT_EQ(b.session_with(a)->epoch, 2u);
 }
 
+// Peer1.Connected is the peer's session being live: the API hears of the
+// peer when the session is minted (Connected true) and again when it ends
+// (false), on both sides; it once stayed true after the link was gone.
+TEST(Manager, ThePeersConnectedFollowsItsSession) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    for (Node* n : {&a, &b}) {
+        ASSERT_FALSE(n->peer_events.empty());
+        EXPECT_TRUE(n->peer_events.back().connected) << n->name;
+    }
+    t.disconnect(a, b);
+    for (Node* n : {&a, &b}) {
+        EXPECT_FALSE(n->peer_events.back().connected) << n->name;
+        ASSERT_EQ(n->manager->peers().size(), 1u);
+        EXPECT_FALSE(n->manager->peers()[0].connected) << n->name;
+    }
+}
+
 TEST(Manager, HandshakeTimeoutOnTheCentralAndNoSessionOnThePeripheral) {
     Testbed t;
     Node& a = t.node("a", kAddrA);
