@@ -182,10 +182,12 @@ Expected<void, TlsFailure> TlsEndpoint::advance() {
             return fail(TlsError::Handshake, openssl_errors());
         }
         established_ = true;
+        // What was sent before the handshake finished goes first, also when
+        // close() came meanwhile: it was sent before the close.
         if (!held_.empty()) {
             Bytes held = std::move(held_);
             held_.clear();
-            if (auto w = send(held); !w) return w;
+            if (auto w = write(held); !w) return w;
         }
         if (closing_) SSL_shutdown(ssl);
     }
@@ -225,6 +227,10 @@ Expected<void, TlsFailure> TlsEndpoint::send(ByteView plaintext) {
         held_.insert(held_.end(), plaintext.begin(), plaintext.end());
         return {};
     }
+    return write(plaintext);
+}
+
+Expected<void, TlsFailure> TlsEndpoint::write(ByteView plaintext) {
     ERR_clear_error();
     std::size_t done = 0;
     while (done < plaintext.size()) {

@@ -84,6 +84,7 @@ class TlsEndpoint {
     struct Ssl;
     explicit TlsEndpoint(std::unique_ptr<Ssl> ssl);
     Expected<void, TlsFailure> advance();
+    Expected<void, TlsFailure> write(ByteView plaintext);
     Expected<void, TlsFailure> fail(TlsError e, std::string detail);
 
     std::unique_ptr<Ssl> ssl_;

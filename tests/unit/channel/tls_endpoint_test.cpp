@@ -194,6 +194,19 @@ TEST(TlsEndpoint, CloseNotifyEndsTheStreamAfterWhatWasSent) {
     EXPECT_EQ(server->failure(), nullptr);
 }
 
+TEST(TlsEndpoint, WhatWasSentBeforeACloseDuringTheHandshakeStillGoes) {
+    Device a, b;
+    auto s = connected(a, b);
+    auto client = endpoint(Side::Client, credentials(s.a));
+    auto server = endpoint(Side::Server, credentials(s.b));
+    ASSERT_TRUE(client->send(as_bytes("sent, then closed")));
+    client->close();  // before the handshake is done
+    shuttle(*client, *server);
+    EXPECT_EQ(server->take_incoming(),
+              Bytes(as_bytes("sent, then closed").begin(), as_bytes("sent, then closed").end()));
+    EXPECT_TRUE(server->peer_closed());
+}
+
 TEST(TlsEndpoint, CredentialsThatDoNotBelongTogetherAreRefused) {
     Device a, b;
     auto s = connected(a, b);

@@ -1,0 +1,167 @@
+#include "daemon/channel/channel_relay.hpp"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace br::daemon {
+
+namespace {
+
+void nonblocking(int fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+// Sends what it can of `pending` to `fd`, in pieces of at most `piece`
+// bytes (one SDU each on a SOCK_SEQPACKET transport).  False if the socket
+// failed.
+bool drain(int fd, Bytes& pending, std::size_t piece) {
+    std::size_t done = 0;
+    while (done < pending.size()) {
+        std::size_t n = std::min(piece, pending.size() - done);
+        ssize_t w = ::send(fd, pending.data() + done, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            return false;
+        }
+        done += static_cast<std::size_t>(w);
+    }
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
+    return true;
+}
+
+// The most read from either socket at once: an L2CAP SDU is at most 65535
+// bytes, and more plaintext than a TLS record at once gains nothing.
+constexpr std::size_t kReadSize = 65536;
+
+}  // namespace
+
+ChannelRelay::ChannelRelay(Loop& loop, std::unique_ptr<channel::TlsEndpoint> tls, int transport_fd,
+                           int app_fd, std::size_t transport_mtu, Closed closed)
+    : loop_(loop),
+      tls_(std::move(tls)),
+      transport_fd_(transport_fd),
+      app_fd_(app_fd),
+      mtu_(transport_mtu ? transport_mtu : 23),
+      closed_(std::move(closed)) {
+    nonblocking(transport_fd_);
+    nonblocking(app_fd_);
+    flush();  // a client's ClientHello
+    if (open()) rewatch();
+}
+
+ChannelRelay::~ChannelRelay() {
+    shut();
+}
+
+void ChannelRelay::rewatch() {
+    if (!open()) return;
+    // Read a source only while its destination has taken everything.
+    std::uint32_t t = to_app_.empty() ? std::uint32_t{EPOLLIN} : 0;
+    if (!to_transport_.empty()) t |= EPOLLOUT;
+    std::uint32_t a = (to_transport_.empty() && !app_eof_) ? std::uint32_t{EPOLLIN} : 0;
+    if (!to_app_.empty()) a |= EPOLLOUT;
+    loop_.watch_fd(transport_fd_, t, [this](std::uint32_t ev) { on_transport(ev); });
+    loop_.watch_fd(app_fd_, a, [this](std::uint32_t ev) { on_app(ev); });
+}
+
+void ChannelRelay::flush() {
+    Bytes out = tls_->take_outgoing();
+    to_transport_.insert(to_transport_.end(), out.begin(), out.end());
+    Bytes in = tls_->take_incoming();
+    to_app_.insert(to_app_.end(), in.begin(), in.end());
+    if (!drain(transport_fd_, to_transport_, mtu_)) return close("the transport failed");
+    if (!drain(app_fd_, to_app_, kReadSize)) return close("the application's socket failed");
+    if (const auto* f = tls_->failure())
+        return close(std::string("TLS: ") + channel::to_string(f->error) + ": " + f->detail);
+    // Ends that have nothing left to deliver.
+    if (tls_->peer_closed() && to_app_.empty())
+        return close(app_eof_ ? "the application closed the channel"
+                              : "the peer closed the channel");
+    // Our close_notify is out: the peer's relay closes when it reads it, and
+    // the transport's end tells us.  Closing first could discard what is
+    // still in flight (a socket closed with unread input resets the other
+    // end), so we wait, but not forever.
+    if (app_eof_ && to_transport_.empty() && !linger_) {
+        linger_ = loop_.add_timer(kLinger, [this] {
+            linger_ = 0;
+            close("the peer did not close the channel");
+        });
+    }
+}
+
+void ChannelRelay::on_transport(std::uint32_t events) {
+    if (events & EPOLLIN) {
+        Bytes buf(kReadSize);
+        ssize_t n = ::recv(transport_fd_, buf.data(), buf.size(), 0);
+        if (n == 0)
+            return close(app_eof_ ? "the application closed the channel" : "the transport closed");
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            return close(std::string("the transport failed: ") + std::strerror(errno));
+        if (n > 0) {
+            buf.resize(static_cast<std::size_t>(n));
+            (void)tls_->receive(buf);  // a failure is read back in flush()
+        }
+    } else if (events & (EPOLLHUP | EPOLLERR)) {
+        return close("the transport closed");
+    }
+    flush();
+    rewatch();
+}
+
+void ChannelRelay::on_app(std::uint32_t events) {
+    if (events & EPOLLIN) {
+        Bytes buf(kReadSize);
+        ssize_t n = ::read(app_fd_, buf.data(), buf.size());
+        if (n == 0) {
+            app_eof_ = true;
+            tls_->close();
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            return close(std::string("the application's socket failed: ") + std::strerror(errno));
+        } else if (n > 0) {
+            buf.resize(static_cast<std::size_t>(n));
+            (void)tls_->send(buf);
+        }
+    } else if (events & (EPOLLHUP | EPOLLERR)) {
+        app_eof_ = true;
+        tls_->close();
+    }
+    flush();
+    rewatch();
+}
+
+void ChannelRelay::close(const std::string& why) {
+    if (!open()) return;
+    shut();
+    if (closed_) {
+        auto cb = std::move(closed_);
+        closed_ = nullptr;
+        cb(*this, why);
+    }
+}
+
+void ChannelRelay::shut() {
+    loop_.cancel(linger_);
+    linger_ = 0;
+    if (transport_fd_ >= 0) {
+        loop_.unwatch_fd(transport_fd_);
+        ::close(transport_fd_);
+        transport_fd_ = -1;
+    }
+    if (app_fd_ >= 0) {
+        loop_.unwatch_fd(app_fd_);
+        // The application reads end-of-stream now, not when its copy of the
+        // descriptor happens to go.
+        ::shutdown(app_fd_, SHUT_RDWR);
+        ::close(app_fd_);
+        app_fd_ = -1;
+    }
+}
+
+}  // namespace br::daemon
