@@ -2,12 +2,16 @@
 // from the transport, in whatever pieces, neither end may crash, read out of
 // bounds or grow without bound, and neither may ever consider the channel
 // established (nobody without the session keys can finish the handshake).
-// Credentials are minted once, as a real session's are.
+// Credentials are minted once, as a real session's are.  The same input,
+// whole, is also an opening request: what parses must re-encode to the
+// bytes it took.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 
 #include "core/cert/certificate.hpp"
 #include "core/cert/session.hpp"
+#include "core/channel/open_header.hpp"
 #include "core/channel/tls_endpoint.hpp"
 
 namespace {
@@ -51,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto& c = credentials();
     // The first byte picks the end and the piece size; the rest arrives.
     if (size < 1) return 0;
+    if (auto r = br::channel::parse_open(br::ByteView(data, size)); r && r->has_value()) {
+        const auto& req = **r;
+        br::Bytes again = br::channel::encode_open(req.service);
+        if (!br::channel::valid_service_name(req.service) || again.size() != req.length ||
+            !std::equal(again.begin(), again.end(), data))
+            std::abort();
+    }
     const bool as_server = data[0] & 1;
     const std::size_t piece = 1 + (data[0] >> 1);
     const Side& s = as_server ? c.b : c.a;
