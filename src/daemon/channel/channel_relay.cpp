@@ -51,9 +51,90 @@ ChannelRelay::ChannelRelay(Loop& loop, std::unique_ptr<channel::TlsEndpoint> tls
       mtu_(transport_mtu ? transport_mtu : 23),
       closed_(std::move(closed)) {
     nonblocking(transport_fd_);
-    nonblocking(app_fd_);
+    if (app_fd_ >= 0) nonblocking(app_fd_);
+}
+
+std::unique_ptr<ChannelRelay> ChannelRelay::opener(Loop& loop,
+                                                   std::unique_ptr<channel::TlsEndpoint> tls,
+                                                   int transport_fd, std::size_t transport_mtu,
+                                                   const std::string& service, int app_fd,
+                                                   Closed closed) {
+    std::unique_ptr<ChannelRelay> r(new ChannelRelay(loop, std::move(tls), transport_fd, app_fd,
+                                                     transport_mtu, std::move(closed)));
+    r->is_opener_ = true;
+    r->service_ = service;
+    // Held by the TLS until its handshake is done; the request goes first.
+    (void)r->tls_->send(channel::encode_open(service));
+    r->start();
+    return r;
+}
+
+std::unique_ptr<ChannelRelay> ChannelRelay::acceptor(Loop& loop,
+                                                     std::unique_ptr<channel::TlsEndpoint> tls,
+                                                     int transport_fd, std::size_t transport_mtu,
+                                                     Accept accept, Closed closed) {
+    std::unique_ptr<ChannelRelay> r(
+        new ChannelRelay(loop, std::move(tls), transport_fd, -1, transport_mtu, std::move(closed)));
+    r->accept_ = std::move(accept);
+    r->start();
+    return r;
+}
+
+void ChannelRelay::start() {
     flush();  // a client's ClientHello
     if (open()) rewatch();
+}
+
+bool ChannelRelay::opening(Bytes& in) {
+    opening_.insert(opening_.end(), in.begin(), in.end());
+    in.clear();
+    if (!refusal_.empty()) {
+        opening_.clear();  // nothing more is read from a refused opener
+        return false;
+    }
+    std::size_t took = 0;
+    if (is_opener_) {
+        auto st = channel::parse_status(opening_);
+        if (!st) {
+            close("the peer's answer is malformed");
+            return true;
+        }
+        if (!st->has_value()) return false;
+        if (**st != channel::OpenStatus::Accepted) {
+            close(std::string("the peer refused the service: ") + channel::to_string(**st));
+            return true;
+        }
+        took = 1;
+    } else {
+        auto rq = channel::parse_open(opening_);
+        if (!rq) {
+            close(std::string("a malformed opening request: ") + channel::to_string(rq.error()));
+            return true;
+        }
+        if (!rq->has_value()) return false;
+        service_ = (*rq)->service;
+        took = (*rq)->length;
+        Answer answer = accept_ ? accept_(service_) : Answer{};
+        if (answer.status == channel::OpenStatus::Accepted && answer.app_fd < 0)
+            answer.status = channel::OpenStatus::Refused;
+        const std::uint8_t status = static_cast<std::uint8_t>(answer.status);
+        (void)tls_->send(ByteView(&status, 1));
+        if (answer.status != channel::OpenStatus::Accepted) {
+            // The answer goes out, then close_notify; the opener closes the
+            // transport when it reads the answer, and so do we then.
+            refusal_ = std::string("refused the service ") + service_ + ": " +
+                       channel::to_string(answer.status);
+            tls_->close();
+            opening_.clear();
+            return false;
+        }
+        app_fd_ = answer.app_fd;
+        nonblocking(app_fd_);
+    }
+    stage_ = Stage::Relaying;
+    in.assign(opening_.begin() + static_cast<std::ptrdiff_t>(took), opening_.end());
+    opening_.clear();
+    return false;
 }
 
 ChannelRelay::~ChannelRelay() {
@@ -68,30 +149,41 @@ void ChannelRelay::rewatch() {
     std::uint32_t a = (to_transport_.empty() && !app_eof_) ? std::uint32_t{EPOLLIN} : 0;
     if (!to_app_.empty()) a |= EPOLLOUT;
     loop_.watch_fd(transport_fd_, t, [this](std::uint32_t ev) { on_transport(ev); });
-    loop_.watch_fd(app_fd_, a, [this](std::uint32_t ev) { on_app(ev); });
+    // The application is read only once the service accepted it.
+    if (app_fd_ >= 0) {
+        if (stage_ != Stage::Relaying) a &= ~std::uint32_t{EPOLLIN};
+        loop_.watch_fd(app_fd_, a, [this](std::uint32_t ev) { on_app(ev); });
+    }
 }
 
 void ChannelRelay::flush() {
     Bytes out = tls_->take_outgoing();
     to_transport_.insert(to_transport_.end(), out.begin(), out.end());
     Bytes in = tls_->take_incoming();
+    if (stage_ == Stage::Opening && !in.empty()) {
+        if (opening(in)) return;
+        Bytes more = tls_->take_outgoing();  // the acceptor's answer
+        to_transport_.insert(to_transport_.end(), more.begin(), more.end());
+    }
     to_app_.insert(to_app_.end(), in.begin(), in.end());
     if (!drain(transport_fd_, to_transport_, mtu_)) return close("the transport failed");
-    if (!drain(app_fd_, to_app_, kReadSize)) return close("the application's socket failed");
+    if (app_fd_ >= 0 && !drain(app_fd_, to_app_, kReadSize))
+        return close("the application's socket failed");
     if (const auto* f = tls_->failure())
         return close(std::string("TLS: ") + channel::to_string(f->error) + ": " + f->detail);
     // Ends that have nothing left to deliver.
     if (tls_->peer_closed() && to_app_.empty())
-        return close(app_eof_ ? "the application closed the channel"
-                              : "the peer closed the channel");
+        return close(!refusal_.empty() ? refusal_
+                     : app_eof_        ? "the application closed the channel"
+                                       : "the peer closed the channel");
     // Our close_notify is out: the peer's relay closes when it reads it, and
     // the transport's end tells us.  Closing first could discard what is
     // still in flight (a socket closed with unread input resets the other
     // end), so we wait, but not forever.
-    if (app_eof_ && to_transport_.empty() && !linger_) {
+    if ((app_eof_ || !refusal_.empty()) && to_transport_.empty() && !linger_) {
         linger_ = loop_.add_timer(kLinger, [this] {
             linger_ = 0;
-            close("the peer did not close the channel");
+            close(!refusal_.empty() ? refusal_ : "the peer did not close the channel");
         });
     }
 }
@@ -101,9 +193,13 @@ void ChannelRelay::on_transport(std::uint32_t events) {
         Bytes buf(kReadSize);
         ssize_t n = ::recv(transport_fd_, buf.data(), buf.size(), 0);
         if (n == 0)
-            return close(app_eof_ ? "the application closed the channel" : "the transport closed");
+            return close(!refusal_.empty() ? refusal_
+                         : app_eof_        ? "the application closed the channel"
+                                           : "the transport closed");
         if (n < 0 && errno != EAGAIN && errno != EINTR)
-            return close(std::string("the transport failed: ") + std::strerror(errno));
+            return close(!refusal_.empty()
+                             ? refusal_
+                             : std::string("the transport failed: ") + std::strerror(errno));
         if (n > 0) {
             buf.resize(static_cast<std::size_t>(n));
             (void)tls_->receive(buf);  // a failure is read back in flush()

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 
+#include "core/channel/open_header.hpp"
 #include "core/channel/tls_endpoint.hpp"
 #include "core/util/bytes.hpp"
 #include "daemon/loop.hpp"
@@ -41,12 +42,35 @@ class ChannelRelay {
 
     using Closed = std::function<void(ChannelRelay&, const std::string& why)>;
 
-    // Takes both descriptors (made non-blocking here).  `transport_mtu` is
-    // the largest piece the transport takes at once (the L2CAP channel's
-    // outgoing MTU).  `closed` is called once, from close(), on the loop; it
-    // must not destroy the relay (drop it on a later turn: Loop::defer).
-    ChannelRelay(Loop& loop, std::unique_ptr<channel::TlsEndpoint> tls, int transport_fd,
-                 int app_fd, std::size_t transport_mtu, Closed closed);
+    // The acceptor's answer to a request for a service: the status, and
+    // the application's socket when accepted (the relay takes it).
+    struct Answer {
+        channel::OpenStatus status = channel::OpenStatus::NoSuchService;
+        int app_fd = -1;
+    };
+    using Accept = std::function<Answer(const std::string& service)>;
+
+    // The end that opened the transport (the TLS client): asks for
+    // `service` and relays `app_fd` once the peer accepted; until then the
+    // application's writes wait in its socket.  Refused: the application
+    // reads end-of-stream.
+    static std::unique_ptr<ChannelRelay> opener(Loop& loop,
+                                                std::unique_ptr<channel::TlsEndpoint> tls,
+                                                int transport_fd, std::size_t transport_mtu,
+                                                const std::string& service, int app_fd,
+                                                Closed closed);
+    // The end that accepted the transport (the TLS server): reads the
+    // request, asks `accept`, answers, and relays the socket it got.
+    static std::unique_ptr<ChannelRelay> acceptor(Loop& loop,
+                                                  std::unique_ptr<channel::TlsEndpoint> tls,
+                                                  int transport_fd, std::size_t transport_mtu,
+                                                  Accept accept, Closed closed);
+
+    // Both: takes the descriptors (made non-blocking here).
+    // `transport_mtu` is the largest piece the transport takes at once (the
+    // L2CAP channel's outgoing MTU).  `closed` is called once, from close(),
+    // on the loop; it must not destroy the relay (drop it on a later turn:
+    // Loop::defer).
     ~ChannelRelay();  // closes without telling the owner
     ChannelRelay(const ChannelRelay&) = delete;
     ChannelRelay& operator=(const ChannelRelay&) = delete;
@@ -54,8 +78,19 @@ class ChannelRelay {
     void close(const std::string& why);
     bool open() const { return transport_fd_ >= 0; }
     bool established() const { return tls_->established(); }
+    // The service asked for (the acceptor knows it once the request came).
+    const std::string& service() const { return service_; }
+    // The applications' bytes flow (the opening exchange is over).
+    bool relaying() const { return stage_ == Stage::Relaying; }
 
   private:
+    enum class Stage { Opening, Relaying };
+    ChannelRelay(Loop& loop, std::unique_ptr<channel::TlsEndpoint> tls, int transport_fd,
+                 int app_fd, std::size_t transport_mtu, Closed closed);
+    void start();
+    // The opening exchange, on the plaintext received so far; true if the
+    // relay was closed meanwhile.
+    bool opening(Bytes& in);
     void on_transport(std::uint32_t events);
     void on_app(std::uint32_t events);
     // Moves the endpoint's output to the transport and its plaintext to
@@ -74,6 +109,12 @@ class ChannelRelay {
     Bytes to_app_;        // plaintext the application would not take yet
     bool app_eof_ = false;
     Loop::TimerId linger_ = 0;
+    Stage stage_ = Stage::Opening;
+    bool is_opener_ = false;
+    std::string service_;
+    Accept accept_;
+    Bytes opening_;        // plaintext of the opening exchange received so far
+    std::string refusal_;  // why, once we refused (closing after the answer)
 };
 
 }  // namespace br::daemon

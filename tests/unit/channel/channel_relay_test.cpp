@@ -93,10 +93,14 @@ struct Channel {
     std::unique_ptr<ChannelRelay> a, b;
     int app_a = -1, app_b = -1;
     std::mutex m;
-    std::vector<std::string> closed;  // why, in order
+    std::vector<std::string> closed;     // why, in order
+    std::vector<std::string> requested;  // the services B was asked for
+    int b_spare = -1;                    // B's application end: the relay's once taken
+    bool b_taken = false;
 
+    // A opens a channel to B's `service`; B offers only "echo".
     Channel(LoopThread& t, const handshake::Session& sa, const handshake::Session& sb,
-            std::size_t mtu)
+            std::size_t mtu, const std::string& service = "echo")
         : lt(t) {
         int transport[2], pa[2], pb[2];
         EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, transport), 0);
@@ -108,13 +112,24 @@ struct Channel {
             std::lock_guard<std::mutex> l(m);
             closed.push_back(why);
         };
+        const int b_app = pb[1];
+        auto offer = [this, b_app](const std::string& asked) {
+            {
+                std::lock_guard<std::mutex> l(m);
+                requested.push_back(asked);
+            }
+            if (asked != "echo") return ChannelRelay::Answer{};
+            b_taken = true;
+            return ChannelRelay::Answer{channel::OpenStatus::Accepted, b_app};
+        };
         lt.call([&] {
-            a = std::make_unique<ChannelRelay>(lt.loop, endpoint(Side::Client, sa), transport[0],
-                                               pa[1], mtu, note);
-            b = std::make_unique<ChannelRelay>(lt.loop, endpoint(Side::Server, sb), transport[1],
-                                               pb[1], mtu, note);
+            a = ChannelRelay::opener(lt.loop, endpoint(Side::Client, sa), transport[0], mtu,
+                                     service, pa[1], note);
+            b = ChannelRelay::acceptor(lt.loop, endpoint(Side::Server, sb), transport[1], mtu,
+                                       offer, note);
             return 0;
         });
+        b_spare = pb[1];
     }
     // Waits (up to 5 s) until `n` relays have told their owner they closed.
     void wait_closed(std::size_t n) {
@@ -135,6 +150,7 @@ struct Channel {
         });
         ::close(app_a);
         ::close(app_b);
+        if (!b_taken) ::close(b_spare);
     }
 };
 
@@ -189,7 +205,9 @@ TEST(ChannelRelay, AMebibyteEachWayOverATransportOfSmallPieces) {
     wb.join();
     EXPECT_EQ(at_b, up);
     EXPECT_EQ(at_a, down);
-    EXPECT_TRUE(lt.call([&] { return ch.a->established() && ch.b->established(); }));
+    EXPECT_TRUE(lt.call([&] { return ch.a->relaying() && ch.b->relaying(); }));
+    std::lock_guard<std::mutex> l(ch.m);
+    EXPECT_EQ(ch.requested, std::vector<std::string>{"echo"});
 }
 
 TEST(ChannelRelay, ClosingOneSideEndsBothApplicationsStreams) {
@@ -240,6 +258,20 @@ TEST(ChannelRelay, AnApplicationsEndOfStreamClosesTheChannelAfterItsData) {
     EXPECT_EQ(ch.closed[1], "the application closed the channel");
 }
 
+TEST(ChannelRelay, AServiceTheAcceptorDoesNotOfferIsRefused) {
+    Sessions p;
+    LoopThread lt;
+    Channel ch(lt, *p.s.a, *p.s.b, 185, "nonesuch");
+    (void)write_all(ch.app_a, Bytes{'h', 'i'});  // waits in the socket, never sent
+    EXPECT_TRUE(read_to_end(ch.app_a, 1 << 20).empty());
+    ch.wait_closed(2);
+    std::lock_guard<std::mutex> l(ch.m);
+    EXPECT_EQ(ch.requested, std::vector<std::string>{"nonesuch"});
+    ASSERT_EQ(ch.closed.size(), 2u);
+    EXPECT_EQ(ch.closed[0], "the peer refused the service: NoSuchService");
+    EXPECT_EQ(ch.closed[1], "refused the service nonesuch: NoSuchService");
+}
+
 TEST(ChannelRelay, AStaleCertificateNeverReachesTheApplication) {
     test::Device a, b;
     auto first = test::connect(a, b);
@@ -251,10 +283,12 @@ TEST(ChannelRelay, AStaleCertificateNeverReachesTheApplication) {
     Channel ch(lt, *first.a, *second.b, 185);
     // Held until a handshake that fails: the relay may be gone already.
     (void)write_all(ch.app_a, Bytes{'s', 't', 'a', 'l', 'e'});
-    EXPECT_TRUE(read_to_end(ch.app_b, 1 << 20).empty());
     EXPECT_TRUE(read_to_end(ch.app_a, 1 << 20).empty());
     ch.wait_closed(2);
     std::lock_guard<std::mutex> l(ch.m);
+    // B's side never got as far as asking for a service.
+    EXPECT_TRUE(ch.requested.empty());
+    EXPECT_FALSE(ch.b_taken);
     ASSERT_FALSE(ch.closed.empty());
     bool refused = false;
     for (const auto& why : ch.closed) refused |= why.find("PeerCertificate") != std::string::npos;
