@@ -1,6 +1,6 @@
 // Names shared by the BlueZ glue: interfaces, our GATT layout, and small
-// helpers for sdbus-c++ 1.2.0 used the safe way (see
-// /work/shared/notes/bluez-and-sdbus.md): proxies always on the daemon's
+// helpers for sdbus-c++ 1.2.0 used the safe way (docs/DAEMON.md, "Rules
+// every file keeps"): proxies always on the daemon's
 // connection and kept alive until their replies arrive, every callback
 // wrapped so that no exception reaches sd-bus.
 #pragma once

@@ -167,9 +167,7 @@ std::vector<std::uint8_t> GattServer::read_slot(const Properties& options) {
             log::info("gatt slot adapter=", adapter_name_,
                       " device=", address_from_device_path(*device), " slot=", *k);
         else
-            log::warning("gatt slot adapter=", adapter_name_,
-                         " device=", address_from_device_path(*device), " slot=none: all ",
-                         kTxSlots, " taken, it shares tx (one handshaking central at a time)");
+            slot_pool_full(address_from_device_path(*device));
     }
     std::vector<std::uint8_t> value{kSlotFormat, k ? static_cast<std::uint8_t>(*k) : kNoSlot};
     // A Read Blob (offset > 0) never happens for 2 bytes, but answer it right.
@@ -177,6 +175,25 @@ std::vector<std::uint8_t> GattServer::read_slot(const Properties& options) {
     if (offset > value.size()) throw sdbus::Error("org.bluez.Error.InvalidOffset", "offset");
     value.erase(value.begin(), value.begin() + offset);
     return value;
+}
+
+// A warning once a minute at most (a gateway with hundreds of centrals
+// would otherwise log one per connection: 6,800 lines in the bus tier's load
+// case), the rest at debug level, counted in the next warning.
+void GattServer::slot_pool_full(const std::string& address) {
+    auto now = std::chrono::steady_clock::now();
+    if (full_warned_ && now - *full_warned_ < std::chrono::minutes(1)) {
+        ++full_unwarned_;
+        log::debug("gatt slot adapter=", adapter_name_, " device=", address, " slot=none");
+        return;
+    }
+    log::warning("gatt slot adapter=", adapter_name_, " device=", address, " slot=none: all ",
+                 kTxSlots, " taken, it shares tx (one handshaking central at a time)",
+                 full_unwarned_
+                     ? "; " + std::to_string(full_unwarned_) + " more since the last warning"
+                     : std::string());
+    full_warned_ = now;
+    full_unwarned_ = 0;
 }
 
 bool GattServer::from_bluez(sdbus::IObject& obj) const {

@@ -22,13 +22,15 @@
 // shared tx, as before, one handshaking central at a time.  Not AcquireNotify
 // on the server side: BlueZ 5.66 shares one socket per characteristic, and
 // 5.87 may close another device's socket when a central disconnects (BlueZ
-// issue #1452); see /work/design/many-centrals.md.
+// issue #1452); docs/DAEMON.md, "GATT service".
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,7 @@ class GattServer {
     bool from_bluez(sdbus::IObject& obj) const;
     void add_notify_chrc(NotifyChrc& c, std::string uuid, std::string name);
     std::vector<std::uint8_t> read_slot(const Properties& options);
+    void slot_pool_full(const std::string& address);
 
     sdbus::IConnection& conn_;
     ProxyPool& pool_;
@@ -86,6 +89,8 @@ class GattServer {
     NotifyChrc tx_;
     std::vector<NotifyChrc> tx_slots_;  // tx.k at index k; sized once, never moved
     SlotTable slots_{kTxSlots};
+    std::optional<std::chrono::steady_clock::time_point> full_warned_;
+    std::size_t full_unwarned_ = 0;
     bool registered_ = false;
     unsigned generation_ = 0;
 };

@@ -1,6 +1,6 @@
 // Which of the peripheral's N per-central notify characteristics (tx.k) each
 // connected central uses: the bookkeeping behind the `slot` characteristic
-// (docs/PROTOCOL.md 3.1, /work/design/many-centrals.md D1).
+// (docs/PROTOCOL.md 3.1; docs/DAEMON.md, "GATT service").
 //
 // Why slots at all: bluetoothd sends a PropertiesChanged(Value) to every
 // central whose CCC on that characteristic is enabled, and CCC state is the
