@@ -134,7 +134,12 @@ bool ChannelRelay::opening(Bytes& in) {
     stage_ = Stage::Relaying;
     in.assign(opening_.begin() + static_cast<std::ptrdiff_t>(took), opening_.end());
     opening_.clear();
-    return false;
+    if (relaying_cb_) {
+        auto cb = std::move(relaying_cb_);
+        relaying_cb_ = nullptr;
+        cb();
+    }
+    return !open();
 }
 
 ChannelRelay::~ChannelRelay() {

@@ -82,6 +82,9 @@ class ChannelRelay {
     const std::string& service() const { return service_; }
     // The applications' bytes flow (the opening exchange is over).
     bool relaying() const { return stage_ == Stage::Relaying; }
+    // Called once when the applications' bytes start to flow (the opener:
+    // the peer accepted).
+    void when_relaying(std::function<void()> cb) { relaying_cb_ = std::move(cb); }
 
   private:
     enum class Stage { Opening, Relaying };
@@ -115,6 +118,7 @@ class ChannelRelay {
     Accept accept_;
     Bytes opening_;        // plaintext of the opening exchange received so far
     std::string refusal_;  // why, once we refused (closing after the answer)
+    std::function<void()> relaying_cb_;
 };
 
 }  // namespace br::daemon

@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "core/cert/certificate.hpp"
-#include "daemon/event_loop.hpp"
+#include "loop_thread.hpp"
 #include "pair_test_util.hpp"
 
 namespace br::daemon {
@@ -37,54 +37,6 @@ std::unique_ptr<channel::TlsEndpoint> endpoint(Side side, const handshake::Sessi
     EXPECT_TRUE(e.has_value());
     return std::move(e.value());
 }
-
-// The EventLoop on a thread of its own; run() hands it work.
-class LoopThread {
-  public:
-    LoopThread() {
-        wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        loop.watch_fd(wake_, EPOLLIN, [this](std::uint32_t) {
-            std::uint64_t n;
-            while (::read(wake_, &n, sizeof n) == sizeof n) {
-            }
-            std::deque<std::function<void()>> work;
-            {
-                std::lock_guard<std::mutex> l(m_);
-                work.swap(work_);
-            }
-            for (auto& w : work) w();
-        });
-        thread_ = std::thread([this] { loop.run(); });
-    }
-    ~LoopThread() {
-        run([this] { loop.stop(); });
-        thread_.join();
-        ::close(wake_);
-    }
-    void run(std::function<void()> f) {
-        {
-            std::lock_guard<std::mutex> l(m_);
-            work_.push_back(std::move(f));
-        }
-        std::uint64_t one = 1;
-        if (::write(wake_, &one, sizeof one) != sizeof one) std::abort();
-    }
-    template <typename F>
-    auto call(F f) {
-        std::packaged_task<decltype(f())()> task(std::move(f));
-        auto result = task.get_future();
-        run([&task] { task(); });
-        return result.get();
-    }
-
-    EventLoop loop;
-
-  private:
-    int wake_ = -1;
-    std::mutex m_;
-    std::deque<std::function<void()>> work_;
-    std::thread thread_;
-};
 
 // Two relays joined by a transport; `app_a`/`app_b` are the applications'
 // ends of the plaintext sockets (blocking).
