@@ -22,6 +22,7 @@
 
 #include "ctl/agent.hpp"
 #include "ctl/bus.hpp"
+#include "ctl/channel.hpp"
 #include "daemon/api/errors.hpp"
 #include "daemon/config.hpp"
 #include "daemon/shown.hpp"
@@ -43,6 +44,8 @@ struct Options {
     std::string what = "certificate";
     std::string format = "pem";
     std::string out;
+    std::string service;
+    std::vector<std::string> command;
 };
 
 // ---- output helpers ----------------------------------------------------
@@ -492,6 +495,27 @@ int cmd_agent(const Options& o) {
     return rc;
 }
 
+int cmd_channel_connect(const Options& o) {
+    Bus bus;
+    auto snap = Snapshot::take(*bus.manager, false);
+    Target t = resolve_peer(snap, o.peer, o.adapter, false);
+    return run_channel_connect(*bus.manager, t.adapter, t.device_id, o.service);
+}
+
+int cmd_channel_serve(const Options& o) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0) throw Failure(std::string("signalfd: ") + std::strerror(errno));
+    Bus bus;
+    const int rc = run_channel_serve(*bus.conn, *bus.manager, o.service, o.command, sfd);
+    ::close(sfd);
+    return rc;
+}
+
 int cmd_monitor(const Options& o) {
     sigset_t mask;
     sigemptyset(&mask);
@@ -695,6 +719,17 @@ int main(int argc, char** argv) {
     auto* agent = app.add_subcommand(
         "agent", "Answer first contacts at this terminal: \"Confirm code 123456 ... (yes/no)\"");
     agent->add_option("--adapter", o.adapter, "Only this adapter (default: all)");
+    auto* channel = app.add_subcommand("channel", "Session channels to and from peers");
+    channel->require_subcommand(1);
+    auto* channel_connect =
+        channel->add_subcommand("connect", "Standard input and output to a peer's service");
+    peer_arg(channel_connect);
+    channel_connect->add_option("service", o.service, "The peer's service")->required();
+    auto* channel_serve = channel->add_subcommand(
+        "serve", "Run a command for each channel a peer opens to a service");
+    channel_serve->add_option("service", o.service, "The service name")->required();
+    channel_serve->add_option("command", o.command, "-- and the command, with its arguments")
+        ->required();
     auto* check = app.add_subcommand("check-config", "Check a main.conf");
     check->add_option("file", o.config, "The file")->capture_default_str();
 
@@ -725,6 +760,8 @@ int main(int argc, char** argv) {
         if (*reject) return cmd_decide(o, false);
         if (*monitor) return cmd_monitor(o);
         if (*agent) return cmd_agent(o);
+        if (*channel_connect) return cmd_channel_connect(o);
+        if (*channel_serve) return cmd_channel_serve(o);
         if (*check) return cmd_check_config(o);
     } catch (const Failure& e) {
         std::cerr << "blueratchetctl: " << echo_cut(e.what(), argc, argv) << "\n";

@@ -51,6 +51,7 @@ constexpr Key kKeys[] = {
     {"Session", "Validity"},
     {"Session", "OnExpiry"},
     {"Session", "HandshakeTimeout"},
+    {"Session", "ChannelPSM"},
     {"Pairing", "WindowSeconds"},
     {"Pairing", "ApprovalTimeout"},
     {"Pairing", "RefusedFirstContactsPerMinute"},
@@ -97,6 +98,20 @@ std::optional<std::uint32_t> parse_uint(const std::string& v) {
     }
     if (n > UINT32_MAX) return std::nullopt;
     return static_cast<std::uint32_t>(n);
+}
+
+// Hex as BlueZ writes PSMs ("0x0081"), or decimal.
+std::optional<std::uint32_t> parse_psm(const std::string& v) {
+    if (v.size() < 3 || v[0] != '0' || (v[1] != 'x' && v[1] != 'X')) return parse_uint(v);
+    if (v.size() > 6) return std::nullopt;
+    std::uint32_t n = 0;
+    for (std::size_t i = 2; i < v.size(); ++i) {
+        char c = static_cast<char>(std::tolower(static_cast<unsigned char>(v[i])));
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0) return std::nullopt;
+        n = n * 16 + static_cast<std::uint32_t>(d);
+    }
+    return n;
 }
 
 bool valid_plugin_name(std::string_view s) {
@@ -312,6 +327,12 @@ struct Parser {
                 return bad("must be rekey or disconnect");
         } else if (id == "Session.HandshakeTimeout") {
             return ranged(1, 25, config.handshake_timeout_seconds);
+        } else if (id == "Session.ChannelPSM") {
+            auto n = parse_psm(value);
+            if (!n || (*n != 0 && (*n < 0x80 || *n > 0xff)))
+                return bad("must be 0x0080..0x00ff (LE dynamic PSMs), or 0 for no channels");
+            config.channel_psm = static_cast<std::uint16_t>(*n);
+            return 1;
         } else if (id == "Pairing.WindowSeconds") {
             return ranged(1, 3600, config.pairing_window_seconds);
         } else if (id == "Pairing.ApprovalTimeout") {

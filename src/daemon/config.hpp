@@ -48,6 +48,9 @@ struct Config {
     std::uint32_t validity_seconds = 3600;
     OnExpiry on_expiry = OnExpiry::Rekey;
     std::uint32_t handshake_timeout_seconds = 10;
+    // The LE L2CAP PSM on which peers open session channels (docs/PROTOCOL.md
+    // 8.3): 0x0080..0x00ff, which needs no privilege; 0: no channels.
+    std::uint16_t channel_psm = 0x0081;
     std::uint32_t pairing_window_seconds = 120;
     std::uint32_t approval_timeout_seconds = 20;
     // First contacts that ended without a session (refused, timed out,

@@ -29,6 +29,13 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
     wh.chrc_value = [this](const std::string& path, ByteView v) { client_->chrc_value(path, v); };
     watch_ = std::make_unique<bluez::DeviceWatch>(conn_, pool_, std::move(wh));
 
+    // Session channels (docs/PROTOCOL.md 8.3), unless ChannelPSM = 0.
+    if (config_.channel_psm) {
+        channel_transport_ = std::make_unique<bluez::L2capTransport>(config_.channel_psm);
+        if (manager_.enable_channels(*channel_transport_))
+            log::info("session channels on PSM ", config_.channel_psm);
+    }
+
     bluez::Agent::Hooks ah;
     ah.confirm = [this](const std::string& device, std::optional<std::uint32_t> passkey,
                         std::function<void(bool)> reply) {
@@ -45,6 +52,10 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
                                      std::move(io)) != nullptr;
     };
     ch.fragment = [this](const std::string& device, ByteView f) { manager_.deliver(device, f); };
+    ch.peer_psm = [this](const std::string& device, std::uint16_t psm) {
+        manager_.set_peer_psm(device, psm);
+    };
+    ch.our_psm = config_.channel_psm;
     ch.lost = [this](const std::string& device, const std::string& why) {
         manager_.link_lost(device, why);
         // The socket usually hangs up just before Connected=false arrives; only
@@ -131,6 +142,10 @@ void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
             [this](const std::string& device) {
                 const auto* d = watch_->device(device);
                 return d && !d->connected;
+            },
+            config_.channel_psm,
+            [this](const std::string& device, std::uint16_t psm) {
+                manager_.set_peer_psm(device, psm);
             });
     }
     auto& adv = advs_[a.path];

@@ -18,6 +18,7 @@
 #include "daemon/bluez/device_watch.hpp"
 #include "daemon/bluez/gatt_client.hpp"
 #include "daemon/bluez/gatt_server.hpp"
+#include "daemon/bluez/l2cap_transport.hpp"
 #include "daemon/config.hpp"
 #include "daemon/event_loop.hpp"
 #include "daemon/manager/manager.hpp"
@@ -56,6 +57,8 @@ class Daemon : public BluezActions {
     EventLoop& loop_;
     time::SystemClock clock_;
     bluez::ProxyPool pool_;
+    // Session channels' transport (before the manager, whose channels use it).
+    std::unique_ptr<bluez::L2capTransport> channel_transport_;
     Manager manager_;
     std::unique_ptr<bluez::DeviceWatch> watch_;
     std::unique_ptr<bluez::Agent> agent_;

@@ -134,6 +134,25 @@ class Model {
     virtual ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
                                             bool approve) = 0;
 
+    // --- session channels (docs/PROTOCOL.md 8.3) ---
+    // A service an application offers: `deliver` hands it the socket of each
+    // channel a peer opens to it (and may refuse: false).  `owner` is the
+    // caller's bus name; all of its services go with owner_gone().
+    using ChannelDeliver =
+        std::function<bool(const std::string& service, const std::string& adapter,
+                           const std::string& peer_id, int fd)>;
+    virtual ApiResult<bool> register_service(const std::string& service, const std::string& owner,
+                                             ChannelDeliver deliver) = 0;
+    virtual ApiResult<bool> unregister_service(const std::string& service,
+                                               const std::string& owner) = 0;
+    virtual void owner_gone(const std::string& owner) = 0;
+    // Opens a channel to `peer_id`'s `service` for the application at
+    // `app_fd` (taken: closed on failure); `done` answers once the peer
+    // accepted, or with why not.
+    virtual void open_channel(const std::string& adapter, const std::string& peer_id,
+                              const std::string& service, int app_fd,
+                              std::function<void(ApiResult<bool>)> done) = 0;
+
     // Change notifications, set by the API layer; called on the loop thread.
     struct Listener {
         std::function<void()> adapters_changed;

@@ -1,6 +1,8 @@
 #include "daemon/api/api.hpp"
 
 #include <sdbus-c++/sdbus-c++.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
@@ -109,6 +111,17 @@ struct Api::Impl {
     void on_approval_requested(const PendingApproval& p);
     void on_bond_refused(const BondRefusal& r);
 
+    // Session channels: each service's handler object on its owner's
+    // connection, and a match on each owner leaving the bus.
+    struct Handler {
+        std::string owner, path;
+    };
+    std::map<std::string, std::unique_ptr<sdbus::IProxy>> handler_proxies;  // by owner \n path
+    std::map<std::string, sdbus::Slot> owner_watches;                       // by owner
+    bool hand_channel(const Handler& h, const std::string& service, const std::string& adapter,
+                      const std::string& peer_id, int fd);
+    void watch_owner(const std::string& owner);
+
     // SessionInvalidated (the reason first), then the object goes.
     void end_session(AdapterNode& n, const PeerKey& key, const std::string& reason);
     void require_root(const std::string& sender,
@@ -160,12 +173,64 @@ class ManagerObject final
             return out;
         });
     }
+    void RegisterService(const std::string& service, const sdbus::ObjectPath& handler) override {
+        guarded("RegisterService", [&] {
+            std::string owner = caller();
+            Api::Impl::Handler h{owner, handler};
+            Api::Impl* impl = &api_;
+            unwrap(api_.model.register_service(
+                service, owner,
+                [impl, h](const std::string& name, const std::string& adapter,
+                          const std::string& peer_id,
+                          int fd) { return impl->hand_channel(h, name, adapter, peer_id, fd); }));
+            api_.watch_owner(owner);
+        });
+    }
+    void UnregisterService(const std::string& service) override {
+        guarded("UnregisterService",
+                [&] { unwrap(api_.model.unregister_service(service, caller())); });
+    }
+    void OpenChannel(sdbus::Result<sdbus::UnixFd>&& result, std::string adapter,
+                     std::string peer_id, std::string service) override {
+        // sdbus::Result is move-only; the model's callback must be copyable.
+        auto reply = std::make_shared<sdbus::Result<sdbus::UnixFd>>(std::move(result));
+        try {
+            guarded("OpenChannel", [&] {
+                auto a = check_adapter(adapter);
+                auto p = check_peer(peer_id);
+                int sv[2];
+                if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+                    throw sdbus::Error(errors::kFailed, "cannot make a socket pair");
+                const int theirs = sv[0];
+                // Ours goes to the channel; theirs to the caller once it is open.
+                api_.model.open_channel(a, p, service, sv[1], [reply, theirs](ApiResult<bool> r) {
+                    if (r) {
+                        reply->returnResults(sdbus::UnixFd(theirs, sdbus::adopt_fd));
+                    } else {
+                        ::close(theirs);
+                        reply->returnError(
+                            sdbus::Error(error_name(r.error().error), one_line(r.error().message)));
+                    }
+                });
+            });
+        } catch (const sdbus::Error& e) {
+            reply->returnError(e);
+        }
+    }
     std::string Version() override { return BR_VERSION; }
     std::vector<sdbus::ObjectPath> Adapters() override {
         return guarded("Adapters", [&] {
             return std::vector<sdbus::ObjectPath>(published_adapters.begin(),
                                                   published_adapters.end());
         });
+    }
+
+    // The caller's unique bus name.
+    std::string caller() {
+        const auto* m = getObject().getCurrentlyProcessedMessage();
+        std::string who = m ? m->getSender() : std::string();
+        if (who.empty()) throw sdbus::Error(errors::kNotPermitted, "cannot tell who is asking");
+        return who;
     }
 
     Api::Impl& api_;
@@ -324,6 +389,47 @@ void Api::Impl::on_bond_refused(const BondRefusal& r) {
     manager->emitBondRefused(r.adapter, r.peer_id, r.address, r.reason);
 }
 
+bool Api::Impl::hand_channel(const Handler& h, const std::string& service,
+                             const std::string& adapter, const std::string& peer_id, int fd) {
+    sdbus::UnixFd channel(fd, sdbus::adopt_fd);  // closed here if it goes nowhere
+    return guarded("NewChannel", [&] {
+        auto& proxy = handler_proxies[h.owner + "\n" + h.path];
+        if (!proxy) proxy = sdbus::createProxy(conn, h.owner, h.path);
+        std::string owner = h.owner;
+        proxy->callMethodAsync("NewChannel")
+            .onInterface("org.blueratchet.ServiceHandler1")
+            .withArguments(adapter, peer_id, service, channel)
+            .uponReplyInvoke([owner, service](const sdbus::Error* error) {
+                if (error)
+                    log_error("NewChannel of " + service + " at " + owner + ": " +
+                              error->getName() + ": " + one_line(error->getMessage()));
+            });
+        return true;
+    });
+}
+
+void Api::Impl::watch_owner(const std::string& owner) {
+    if (owner_watches.count(owner)) return;
+    std::string rule =
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+        "member='NameOwnerChanged',arg0='" +
+        owner + "'";
+    owner_watches[owner] = conn.addMatch(rule, [this, owner](sdbus::Message& m) {
+        quietly("NameOwnerChanged", [&] {
+            std::string name, old_owner, new_owner;
+            m >> name >> old_owner >> new_owner;
+            if (name != owner || !new_owner.empty()) return;
+            // Its services go with it, and so do our proxies to it (after
+            // this callback: the match's slot is ours to drop then).
+            model.owner_gone(owner);
+            for (auto it = handler_proxies.begin(); it != handler_proxies.end();)
+                it = it->first.rfind(owner + "\n", 0) == 0 ? handler_proxies.erase(it)
+                                                           : std::next(it);
+            loop.defer([this, owner] { owner_watches.erase(owner); });
+        });
+    });
+}
+
 // --------------------------------------------------------------------------
 
 Api::Api(sdbus::IConnection& conn, Loop& loop, Model& model)
@@ -359,6 +465,8 @@ Api::Api(sdbus::IConnection& conn, Loop& loop, Model& model)
 Api::~Api() {
     impl_->model.set_listener({});
     impl_->bus.reset();
+    impl_->owner_watches.clear();
+    impl_->handler_proxies.clear();
     impl_->managed.reset();
     impl_->nodes.clear();
     impl_->manager.reset();

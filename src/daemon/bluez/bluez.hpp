@@ -40,6 +40,9 @@ inline constexpr const char* kServiceUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a
 inline constexpr const char* kRxUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a1";
 inline constexpr const char* kTxUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a2";
 inline constexpr const char* kSlotUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a3";
+// Read: the PSM this daemon takes session channels on; written by a central:
+// its own (0x01 || u16 little-endian; docs/PROTOCOL.md 8.3).
+inline constexpr const char* kPsmUuid = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b0a4";
 // tx.k: this prefix and k as two lowercase hex digits.
 inline constexpr const char* kTxSlotUuidPrefix = "6e2f0a1c-8b3d-4c52-9e1a-5b7c2d10b1";
 // How many tx.k a peripheral offers: the number of centrals it serves at once
@@ -56,7 +59,7 @@ std::optional<std::size_t> tx_slot_of_uuid(const std::string& uuid);
 // ("" / absent when not there): rx and tx always, slot and tx.k (by k) on a
 // peripheral that offers them.
 struct PeerChrcs {
-    std::string rx, tx, slot;
+    std::string rx, tx, slot, psm;
     std::map<std::size_t, std::string> tx_slots;
 };
 

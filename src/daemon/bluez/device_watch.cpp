@@ -230,6 +230,7 @@ PeerChrcs DeviceWatch::our_chrcs(const std::string& device) const {
         if (c.uuid == kRxUuid) out.rx = p;
         if (c.uuid == kTxUuid) out.tx = p;
         if (c.uuid == kSlotUuid) out.slot = p;
+        if (c.uuid == kPsmUuid) out.psm = p;
         if (auto k = tx_slot_of_uuid(c.uuid)) out.tx_slots[*k] = p;
     }
     return out;

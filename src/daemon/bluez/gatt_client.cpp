@@ -211,6 +211,40 @@ void GattClient::up(const std::string& device, unsigned gen) {
         return;
     }
     l->handed = true;
+    exchange_psm(device, gen);
+}
+
+void GattClient::exchange_psm(const std::string& device, unsigned gen) {
+    Link* l = find(device, gen);
+    if (!l || l->chrcs.psm.empty()) return;  // a peripheral without session channels
+    Properties none;
+    pool_.get(l->chrcs.psm)
+        .callMethodAsync("ReadValue")
+        .onInterface(kGattChrc)
+        .withArguments(none)
+        .uponReplyInvoke(
+            [this, device, gen](const sdbus::Error* err, std::vector<std::uint8_t> value) {
+                guarded("psm ReadValue reply", [&] {
+                    if (!find(device, gen)) return;
+                    if (err || value.size() != 3 || value[0] != 0x01) {
+                        log::info("gatt client: no session channel PSM from ", device);
+                        return;
+                    }
+                    auto psm = static_cast<std::uint16_t>(value[1] | value[2] << 8);
+                    if (hooks_.peer_psm) hooks_.peer_psm(device, psm);
+                });
+            });
+    if (!hooks_.our_psm) return;
+    std::vector<std::uint8_t> ours{0x01, static_cast<std::uint8_t>(hooks_.our_psm),
+                                   static_cast<std::uint8_t>(hooks_.our_psm >> 8)};
+    pool_.get(l->chrcs.psm)
+        .callMethodAsync("WriteValue")
+        .onInterface(kGattChrc)
+        .withArguments(ours, none)
+        .uponReplyInvoke([device](const sdbus::Error* err) {
+            if (err)
+                log::info("gatt client: the peripheral took not our PSM (", err->getName(), ")");
+        });
 }
 
 bool GattClient::send(const std::string& device, unsigned gen, ByteView fragment) {

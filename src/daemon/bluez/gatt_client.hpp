@@ -42,6 +42,11 @@ class GattClient {
         // One notified value from the device's tx.
         std::function<void(const std::string& device, ByteView fragment)> fragment;
         std::function<void(const std::string& device, const std::string& why)> lost;
+        // The PSM the peripheral's daemon takes session channels on (read
+        // from its `psm` characteristic once the link is handed over), and
+        // ours, written to it so that it can open channels to us (0: none).
+        std::function<void(const std::string& device, std::uint16_t psm)> peer_psm;
+        std::uint16_t our_psm = 0;
     };
     GattClient(ProxyPool& pool, EventLoop& loop, Hooks hooks);
     ~GattClient();
@@ -73,6 +78,7 @@ class GattClient {
     void subscribe(const std::string& device, unsigned gen);
     void acquire_write(const std::string& device, unsigned gen);
     void up(const std::string& device, unsigned gen);
+    void exchange_psm(const std::string& device, unsigned gen);
     void on_notify_fd(const std::string& device, unsigned gen, std::uint32_t events);
     bool send(const std::string& device, unsigned gen, ByteView fragment);
     Link* find(const std::string& device, unsigned gen);

@@ -11,14 +11,18 @@ const char* kNotPermitted = "org.bluez.Error.NotPermitted";
 GattServer::GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string adapter_path,
                        std::string adapter_name, WriteHook on_write,
                        std::function<std::string()> bluez_owner,
-                       std::function<bool(const std::string& device)> disconnected)
+                       std::function<bool(const std::string& device)> disconnected,
+                       std::uint16_t channel_psm,
+                       std::function<void(const std::string& device, std::uint16_t psm)> on_psm)
     : conn_(conn),
       pool_(pool),
       adapter_path_(std::move(adapter_path)),
       adapter_name_(std::move(adapter_name)),
       on_write_(std::move(on_write)),
       bluez_owner_(std::move(bluez_owner)),
-      disconnected_(std::move(disconnected)) {
+      disconnected_(std::move(disconnected)),
+      channel_psm_(channel_psm),
+      on_psm_(std::move(on_psm)) {
     root_ = app_path(adapter_name_);
     service_ = root_ + "/service0";
     rx_ = service_ + "/rx";
@@ -110,11 +114,55 @@ GattServer::GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string ad
         });
     slot_obj_->finishRegistration();
 
+    if (channel_psm_) add_psm_chrc();
+
     tx_slots_.resize(kTxSlots);
     for (std::size_t k = 0; k < kTxSlots; ++k) {
         tx_slots_[k].path = service_ + "/tx" + std::to_string(k);
         add_notify_chrc(tx_slots_[k], tx_slot_uuid(k), "tx." + std::to_string(k));
     }
+}
+
+void GattServer::add_psm_chrc() {
+    psm_ = service_ + "/psm";
+    psm_obj_ = sdbus::createObject(conn_, psm_);
+    psm_obj_->registerProperty("UUID").onInterface(kGattChrc).withGetter(
+        [] { return std::string(kPsmUuid); });
+    psm_obj_->registerProperty("Service").onInterface(kGattChrc).withGetter(
+        [this] { return sdbus::ObjectPath(service_); });
+    psm_obj_->registerProperty("Flags").onInterface(kGattChrc).withGetter([] {
+        return std::vector<std::string>{"read", "write"};
+    });
+    psm_obj_->registerMethod("ReadValue")
+        .onInterface(kGattChrc)
+        .withInputParamNames("options")
+        .withOutputParamNames("value")
+        .implementedAs([this](const Properties& options) -> std::vector<std::uint8_t> {
+            std::vector<std::uint8_t> value{0x01, static_cast<std::uint8_t>(channel_psm_),
+                                            static_cast<std::uint8_t>(channel_psm_ >> 8)};
+            auto offset = prop<std::uint16_t>(options, "offset").value_or(0);
+            if (offset > value.size())
+                throw sdbus::Error("org.bluez.Error.InvalidOffset", "offset");
+            value.erase(value.begin(), value.begin() + offset);
+            return value;
+        });
+    psm_obj_->registerMethod("WriteValue")
+        .onInterface(kGattChrc)
+        .withInputParamNames("value", "options")
+        .implementedAs([this](const std::vector<std::uint8_t>& value, const Properties& options) {
+            // Only bluetoothd names the central that wrote.
+            if (!from_bluez(*psm_obj_)) throw sdbus::Error(kNotPermitted, "not from org.bluez");
+            auto device = prop<sdbus::ObjectPath>(options, "device");
+            const std::uint16_t psm =
+                value.size() == 3 ? static_cast<std::uint16_t>(value[1] | value[2] << 8) : 0;
+            if (!device || value.size() != 3 || value[0] != 0x01 || psm < 0x80 || psm > 0xff)
+                throw sdbus::Error("org.bluez.Error.InvalidValueLength",
+                                   "expected 0x01 and an LE dynamic PSM");
+            guarded("psm WriteValue", [&] {
+                if (on_psm_) on_psm_(*device, psm);
+            });
+        });
+    psm_obj_->finishRegistration();
 }
 
 void GattServer::add_notify_chrc(NotifyChrc& c, std::string uuid, std::string name) {

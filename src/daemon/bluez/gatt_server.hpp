@@ -51,10 +51,14 @@ class GattServer {
     // refused (NotPermitted).  `disconnected(device)`: the device is known to
     // be disconnected (a slot read still in flight from a dropped link gets
     // no slot).
+    // `channel_psm`: the PSM we take session channels on (0: none, and no
+    // `psm` characteristic); `on_psm(device, psm)`: a central wrote its own.
     GattServer(sdbus::IConnection& conn, ProxyPool& pool, std::string adapter_path,
                std::string adapter_name, WriteHook on_write,
                std::function<std::string()> bluez_owner,
-               std::function<bool(const std::string& device)> disconnected);
+               std::function<bool(const std::string& device)> disconnected,
+               std::uint16_t channel_psm = 0,
+               std::function<void(const std::string& device, std::uint16_t psm)> on_psm = {});
 
     void register_with_bluez();
     bool registered() const { return registered_; }
@@ -81,11 +85,14 @@ class GattServer {
     ProxyPool& pool_;
     std::string adapter_path_;
     std::string adapter_name_;
-    std::string root_, service_, rx_, slot_;
+    std::string root_, service_, rx_, slot_, psm_;
     WriteHook on_write_;
     std::function<std::string()> bluez_owner_;
     std::function<bool(const std::string&)> disconnected_;
-    std::unique_ptr<sdbus::IObject> app_, service_obj_, rx_obj_, slot_obj_;
+    std::unique_ptr<sdbus::IObject> app_, service_obj_, rx_obj_, slot_obj_, psm_obj_;
+    std::uint16_t channel_psm_ = 0;
+    std::function<void(const std::string& device, std::uint16_t psm)> on_psm_;
+    void add_psm_chrc();
     NotifyChrc tx_;
     std::vector<NotifyChrc> tx_slots_;  // tx.k at index k; sized once, never moved
     SlotTable slots_{kTxSlots};

@@ -68,10 +68,14 @@ Expected<int, int> le_socket() {
     // its own (no SMP pairing just for a channel).
     BtSecurity sec{kBtSecurityLow, 0};
     ::setsockopt(fd, kSolBluetooth, kBtSecurity, &sec, sizeof sec);
-    // Large SDUs in: fewer, bigger credits (the default MTU is 672).
+    return fd;
+}
+
+// Large SDUs in: fewer, bigger credits (the default MTU is 672, one SDU in
+// flight).  The kernel takes it only once the socket is bound.
+void large_sdus_in(int fd) {
     std::uint16_t mtu = 65535;
     ::setsockopt(fd, kSolBluetooth, kBtRcvMtu, &mtu, sizeof mtu);
-    return fd;
 }
 
 Expected<int, int> bind_le(int fd, std::uint16_t psm, LeAddressType type) {
@@ -94,6 +98,7 @@ Expected<int, int> l2cap_listen(std::uint16_t psm) {
     if (!fd) return fd;
     auto bound = bind_le(*fd, psm, LeAddressType::Public);
     if (!bound) return bound;
+    large_sdus_in(*fd);
     if (::listen(*fd, 8) != 0) {
         int e = errno;
         ::close(*fd);
@@ -127,6 +132,7 @@ Expected<int, int> l2cap_connect(const L2capPeer& peer, std::uint16_t psm) {
     // PSM 0: any local one, which lets the options above apply before connect.
     auto bound = bind_le(*fd, 0, LeAddressType::Public);
     if (!bound) return bound;
+    large_sdus_in(*fd);
     SockaddrL2 a{};
     a.l2_family = kAfBluetooth;
     a.l2_psm = le16(psm);

@@ -153,11 +153,19 @@ void ChannelRelay::rewatch() {
     if (!to_transport_.empty()) t |= EPOLLOUT;
     std::uint32_t a = (to_transport_.empty() && !app_eof_) ? std::uint32_t{EPOLLIN} : 0;
     if (!to_app_.empty()) a |= EPOLLOUT;
-    loop_.watch_fd(transport_fd_, t, [this](std::uint32_t ev) { on_transport(ev); });
+    // An ended source is watched no more: its hang-up would be reported on
+    // every turn.
+    if (transport_eof_)
+        loop_.unwatch_fd(transport_fd_);
+    else
+        loop_.watch_fd(transport_fd_, t, [this](std::uint32_t ev) { on_transport(ev); });
     // The application is read only once the service accepted it.
     if (app_fd_ >= 0) {
         if (stage_ != Stage::Relaying) a &= ~std::uint32_t{EPOLLIN};
-        loop_.watch_fd(app_fd_, a, [this](std::uint32_t ev) { on_app(ev); });
+        if (app_eof_ && to_app_.empty())
+            loop_.unwatch_fd(app_fd_);
+        else
+            loop_.watch_fd(app_fd_, a, [this](std::uint32_t ev) { on_app(ev); });
     }
 }
 
@@ -176,31 +184,63 @@ void ChannelRelay::flush() {
         return close("the application's socket failed");
     if (const auto* f = tls_->failure())
         return close(std::string("TLS: ") + channel::to_string(f->error) + ": " + f->detail);
-    // Ends that have nothing left to deliver.
-    if (tls_->peer_closed() && to_app_.empty())
-        return close(!refusal_.empty() ? refusal_
-                     : app_eof_        ? "the application closed the channel"
-                                       : "the peer closed the channel");
-    // Our close_notify is out: the peer's relay closes when it reads it, and
-    // the transport's end tells us.  Closing first could discard what is
-    // still in flight (a socket closed with unread input resets the other
-    // end), so we wait, but not forever.
-    if ((app_eof_ || !refusal_.empty()) && to_transport_.empty() && !linger_) {
-        linger_ = loop_.add_timer(kLinger, [this] {
-            linger_ = 0;
-            close(!refusal_.empty() ? refusal_ : "the peer did not close the channel");
-        });
+    // Each direction ends on its own (TLS 1.3 half-close): the peer's
+    // close_notify, once its data is delivered, gives our application
+    // end-of-stream, and it may still answer; its end-of-stream sends ours.
+    // The channel closes when both directions have ended: by then nothing
+    // more can arrive, so closing discards nothing.
+    const bool peer_done = tls_->peer_closed() && to_app_.empty();
+    if (!refusal_.empty()) {
+        if (peer_done) return close(refusal_);
+        // Our answer and close_notify are out; the opener closes the
+        // transport when it reads them (closing first could reset it before
+        // it read them), and we wait for that, but not forever.
+        if (to_transport_.empty() && !linger_) {
+            linger_ = loop_.add_timer(kLinger, [this] {
+                linger_ = 0;
+                close(refusal_);
+            });
+        }
+        return;
+    }
+    if (peer_done && (app_fd_ < 0 || stage_ != Stage::Relaying))
+        return close("the peer closed the channel");
+    if (peer_done && !app_write_shut_) {
+        ::shutdown(app_fd_, SHUT_WR);
+        app_write_shut_ = true;
+    }
+    if (transport_eof_ && to_app_.empty())
+        return close(app_eof_ ? "both ends closed the channel" : "the transport closed");
+    if (peer_done && app_eof_ && to_transport_.empty()) {
+        if (!closed_second_) return close("both ends closed the channel");
+        // Our close_notify is the last word and may still be in the
+        // kernel's queue, which an L2CAP socket closed now can drop (seen on
+        // the testbed: the last 16 KiB and the close_notify lost).  The peer
+        // closes the transport when it reads it; we wait for that.
+        if (!linger_) {
+            linger_ = loop_.add_timer(kLinger, [this] {
+                linger_ = 0;
+                close("both ends closed the channel (the peer did not close the transport)");
+            });
+        }
+        return;
     }
 }
 
 void ChannelRelay::on_transport(std::uint32_t events) {
-    if (events & EPOLLIN) {
+    // A hang-up is reported even while we are not reading (back-pressure),
+    // with data still queued before it: read on, the end is read() == 0.
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         Bytes buf(kReadSize);
         ssize_t n = ::recv(transport_fd_, buf.data(), buf.size(), 0);
-        if (n == 0)
-            return close(!refusal_.empty() ? refusal_
-                         : app_eof_        ? "the application closed the channel"
-                                           : "the transport closed");
+        if (n == 0) {
+            // After the peer's close_notify its daemon closes the transport
+            // once our side ended too; what it sent before may still be on
+            // its way to our application.
+            if (!tls_->peer_closed() || !refusal_.empty())
+                return close(!refusal_.empty() ? refusal_ : "the transport closed");
+            transport_eof_ = true;
+        }
         if (n < 0 && errno != EAGAIN && errno != EINTR)
             return close(!refusal_.empty()
                              ? refusal_
@@ -209,19 +249,18 @@ void ChannelRelay::on_transport(std::uint32_t events) {
             buf.resize(static_cast<std::size_t>(n));
             (void)tls_->receive(buf);  // a failure is read back in flush()
         }
-    } else if (events & (EPOLLHUP | EPOLLERR)) {
-        return close("the transport closed");
     }
     flush();
     rewatch();
 }
 
 void ChannelRelay::on_app(std::uint32_t events) {
-    if (events & EPOLLIN) {
+    if (!app_eof_ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {  // as above
         Bytes buf(kReadSize);
         ssize_t n = ::read(app_fd_, buf.data(), buf.size());
         if (n == 0) {
             app_eof_ = true;
+            closed_second_ = tls_->peer_closed();
             tls_->close();
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
             return close(std::string("the application's socket failed: ") + std::strerror(errno));
@@ -229,9 +268,6 @@ void ChannelRelay::on_app(std::uint32_t events) {
             buf.resize(static_cast<std::size_t>(n));
             (void)tls_->send(buf);
         }
-    } else if (events & (EPOLLHUP | EPOLLERR)) {
-        app_eof_ = true;
-        tls_->close();
     }
     flush();
     rewatch();

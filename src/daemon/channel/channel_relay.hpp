@@ -16,9 +16,10 @@
 // never a stall) and closes both, then tells the owner once.  The owner
 // closes a session's channels when the session ends, for any reason;
 // close() never touches the session.  An end of stream from the
-// application sends close_notify, and the channel closes when the peer's
-// relay, having read it, closes the transport (or after kLinger); one from
-// the peer (close_notify, or the transport closing) closes the channel.
+// application sends close_notify and the peer's application reads
+// end-of-stream, and may still answer (TLS 1.3 half-close, as a TCP
+// socket's shutdown): the channel closes once both directions have ended.
+// The transport closing, or the TLS failing, closes it at once.
 #pragma once
 
 #include <chrono>
@@ -36,9 +37,10 @@ namespace br::daemon {
 
 class ChannelRelay {
   public:
-    // How long a channel whose application closed it waits for the peer to
-    // close the transport.
-    static constexpr std::chrono::milliseconds kLinger{2000};
+    // How long the end that sent the last word (a refusal, or the second
+    // close_notify) waits for the other to close the transport, which it
+    // does once it has read it.
+    static constexpr std::chrono::milliseconds kLinger{10000};
 
     using Closed = std::function<void(ChannelRelay&, const std::string& why)>;
 
@@ -111,6 +113,9 @@ class ChannelRelay {
     Bytes to_transport_;  // ciphertext the transport would not take yet
     Bytes to_app_;        // plaintext the application would not take yet
     bool app_eof_ = false;
+    bool app_write_shut_ = false;  // the application was given end-of-stream
+    bool transport_eof_ = false;   // after the peer's close_notify
+    bool closed_second_ = false;   // our close_notify came after the peer's
     Loop::TimerId linger_ = 0;
     Stage stage_ = Stage::Opening;
     bool is_opener_ = false;

@@ -145,6 +145,10 @@ class Connection {
     const std::optional<handshake::DeviceId>& claimed() const { return claimed_; }
     // The session this link minted last (live, or wiped once invalidated).
     const handshake::Session* session() const { return session_ ? &*session_ : nullptr; }
+    // The PSM the peer's daemon takes session channels on (learnt over GATT;
+    // 0: unknown, or it offers none).
+    std::uint16_t peer_psm() const { return peer_psm_; }
+    void set_peer_psm(std::uint16_t psm) { peer_psm_ = psm; }
     bool live() const { return session_ && !session_->invalidated(); }
     // A first contact ran here and produced no session (the rate limit counts it).
     bool first_contact_failed() const { return first_contact_ && !ever_live_; }
@@ -174,6 +178,7 @@ class Connection {
     std::string peer_text() const;
 
     std::uint64_t id_;
+    std::uint16_t peer_psm_ = 0;
     Owner& owner_;
     Loop& loop_;
     AdapterState& adapter_;

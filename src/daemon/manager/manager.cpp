@@ -1,11 +1,14 @@
 #include "daemon/manager/manager.hpp"
 
+#include <unistd.h>
+
 #include <sodium.h>
 
 #include <algorithm>
 
 #include "core/cert/certificate.hpp"
 #include "core/cert/x509_pem.hpp"
+#include "core/channel/open_header.hpp"
 #include "core/store/state.hpp"
 #include "daemon/log.hpp"
 #include "daemon/shown.hpp"
@@ -57,9 +60,11 @@ Manager::Manager(const Config& config, std::string state_dir, Loop& loop, BluezA
 }
 
 Manager::~Manager() {
-    // Every session is wiped; the hook plugins hear "Shutdown".
+    // Every session is wiped (and its channels closed); the hook plugins
+    // hear "Shutdown".
     shutting_down_ = true;
     for (auto& [device, c] : connections_) c->close(CloseReason::Shutdown, "shutdown");
+    channels_.reset();
     for (auto& [device, b] : early_bonds_) loop_.cancel(b.timer);
     save_clocks();
     // The hook plugins hear of the invalidations before fini().
@@ -439,6 +444,9 @@ void Manager::session_invalidated(Connection& c, const handshake::Session& s,
               " fingerprint=", rec.view.fingerprint, " reason=", rec.view.reason);
     plugins_->session_invalidated(rec.view.fingerprint,
                                   shutting_down_ ? std::string("Shutdown") : rec.view.reason);
+    // Its channels end with it, whatever the reason (the applications read
+    // end-of-stream now).
+    if (channels_) channels_->session_ended(rec.view.adapter, PeerId(s.peer_id));
     if (shutting_down_) return;
     if (listener_.session_invalidated) listener_.session_invalidated(rec.view);
     // Then the peer, whose Connected was the session being live (after the
@@ -655,6 +663,106 @@ ApiResult<bool> Manager::set_pairing_window(const std::string& adapter_name,
     }
     emit_adapters_changed();
     return true;
+}
+
+// --- session channels -------------------------------------------------------
+
+bool Manager::enable_channels(ChannelHub::Transport& transport) {
+    ChannelHub::Sessions& sessions = *this;  // the private base, reachable here
+    channels_ = std::make_unique<ChannelHub>(loop_, sessions, transport, [this] {
+        return static_cast<std::int64_t>(clock_.wall_unix());
+    });
+    return channels_->start();
+}
+
+void Manager::set_peer_psm(const std::string& device_path, std::uint16_t psm) {
+    if (auto* c = connection(device_path)) {
+        c->set_peer_psm(psm);
+        log::debug("device ", c->address(), " takes session channels on PSM ", psm);
+    }
+}
+
+std::optional<ChannelHub::Session> Manager::channel_session(Connection& c) {
+    const auto* s = c.session();
+    if (!s || s->invalidated() || c.state() == Connection::State::Closed) return std::nullopt;
+    return ChannelHub::Session{c.adapter().name, PeerId(s->peer_id), c.address(), c.peer_psm(), s};
+}
+
+std::optional<ChannelHub::Session> Manager::by_address(const std::string& local_address,
+                                                       const std::string& peer_address) {
+    auto same = [](const std::string& x, const std::string& y) {
+        return x.size() == y.size() &&
+               std::equal(x.begin(), x.end(), y.begin(), [](char a, char b) {
+                   return std::toupper(static_cast<unsigned char>(a)) ==
+                          std::toupper(static_cast<unsigned char>(b));
+               });
+    };
+    for (auto& [device, c] : connections_) {
+        if (!same(c->address(), peer_address)) continue;
+        // An empty local address: the transport could not say (one adapter).
+        if (!local_address.empty() && !same(c->adapter().address, local_address)) continue;
+        if (auto s = channel_session(*c)) return s;
+    }
+    return std::nullopt;
+}
+
+std::optional<ChannelHub::Session> Manager::by_peer(const std::string& adapter,
+                                                    const PeerId& peer) {
+    auto it = sessions_.find({adapter, peer});
+    if (it == sessions_.end() || !it->second.live) return std::nullopt;
+    return channel_session(*it->second.live);
+}
+
+ApiResult<bool> Manager::register_service(const std::string& service, const std::string& owner,
+                                          ChannelDeliver deliver) {
+    if (!channels_)
+        return api_failure(ApiError::Failed, "session channels are off (ChannelPSM = 0)");
+    if (!channel::valid_service_name(service))
+        return api_failure(ApiError::InvalidArgument,
+                           "a service name is 1 to 64 of [A-Za-z0-9._-]");
+    bool ok = channels_->register_service(
+        service, owner,
+        [deliver = std::move(deliver)](const std::string& name, const std::string& adapter,
+                                       const PeerId& peer, int fd) {
+            return deliver(name, adapter, peer.base64url(), fd);
+        });
+    if (!ok) return api_failure(ApiError::NotPermitted, "service " + service + " is taken");
+    return true;
+}
+
+ApiResult<bool> Manager::unregister_service(const std::string& service, const std::string& owner) {
+    if (!channels_ || !channels_->unregister_service(service, owner))
+        return api_failure(ApiError::NotFound, "no service " + service + " of yours");
+    return true;
+}
+
+void Manager::owner_gone(const std::string& owner) {
+    if (channels_) channels_->unregister_owner(owner);
+}
+
+void Manager::open_channel(const std::string& adapter, const std::string& peer_id,
+                           const std::string& service, int app_fd,
+                           std::function<void(ApiResult<bool>)> done) {
+    auto id = PeerId::parse(peer_id);
+    if (!channels_ || !id) {
+        ::close(app_fd);
+        done(!channels_ ? api_failure(ApiError::Failed, "session channels are off (ChannelPSM = 0)")
+                        : api_failure(ApiError::InvalidArgument,
+                                      "a peer id is 43 characters of base64url or 64 of hex"));
+        return;
+    }
+    if (!by_peer(adapter, *id)) {
+        ::close(app_fd);
+        done(api_failure(ApiError::NotFound, "no live session with " + peer_id));
+        return;
+    }
+    channels_->open(adapter, *id, service, app_fd,
+                    [done = std::move(done)](std::optional<std::string> error) {
+                        if (error)
+                            done(api_failure(ApiError::Failed, *error));
+                        else
+                            done(true);
+                    });
 }
 
 Manager::SessionRecord* Manager::session_for(const std::string& adapter_name,

@@ -26,6 +26,7 @@
 
 #include "core/time/clock.hpp"
 #include "core/util/peer_id.hpp"
+#include "daemon/channel/channel_hub.hpp"
 #include "daemon/config.hpp"
 #include "daemon/loop.hpp"
 #include "daemon/manager/adapter_state.hpp"
@@ -43,7 +44,7 @@ class BluezActions {
     virtual void disconnect(const std::string& device_path) = 0;
 };
 
-class Manager : public Model, private Connection::Owner {
+class Manager : public Model, private Connection::Owner, private ChannelHub::Sessions {
   public:
     Manager(const Config& config, std::string state_dir, Loop& loop, BluezActions& bluez,
             const time::Clock& clock);
@@ -87,6 +88,16 @@ class Manager : public Model, private Connection::Owner {
     Connection* connection(const std::string& device_path);
     bool has_link(const std::string& device_path) const;
 
+    // --- session channels (docs/PROTOCOL.md 8.3) ---
+    // Runs session channels over `transport` (which outlives the manager)
+    // and listens for peers' channels; false (logged) if it cannot listen
+    // (opening channels still answers).  Without it, the channel calls of
+    // the Model fail with "session channels are off".
+    bool enable_channels(ChannelHub::Transport& transport);
+    // The PSM the device's daemon takes channels on, learnt over GATT.
+    void set_peer_psm(const std::string& device_path, std::uint16_t psm);
+    ChannelHub* channels() { return channels_.get(); }
+
     // --- the agent's deferred confirmation: an LE bond bound to the session ---
     // RequestConfirmation's passkey (nullopt for Just Works, always refused).
     // The device's connection sends the passkey to the peer (BOND) once its
@@ -110,6 +121,14 @@ class Manager : public Model, private Connection::Owner {
                                           ExportWhat what, ExportFormat format) override;
     ApiResult<bool> decide_approval(const std::string& adapter, const std::string& peer_id,
                                     bool approve) override;
+    ApiResult<bool> register_service(const std::string& service, const std::string& owner,
+                                     ChannelDeliver deliver) override;
+    ApiResult<bool> unregister_service(const std::string& service,
+                                       const std::string& owner) override;
+    void owner_gone(const std::string& owner) override;
+    void open_channel(const std::string& adapter, const std::string& peer_id,
+                      const std::string& service, int app_fd,
+                      std::function<void(ApiResult<bool>)> done) override;
 
     // The plugins (docs/PLUGINS.md): loaded by the constructor.
     plugins::PluginHost& plugin_host() { return *plugins_; }
@@ -140,6 +159,13 @@ class Manager : public Model, private Connection::Owner {
     void bond_refused(Connection& c, const std::string& reason) override;
     void closed(Connection& c, CloseReason reason, const std::string& why) override;
 
+    // ChannelHub::Sessions
+    std::optional<ChannelHub::Session> by_address(const std::string& local_address,
+                                                  const std::string& peer_address) override;
+    std::optional<ChannelHub::Session> by_peer(const std::string& adapter,
+                                               const PeerId& peer) override;
+    std::optional<ChannelHub::Session> channel_session(Connection& c);
+
     void forget_connection(const std::string& device_path);
     void early_bond_timeout(const std::string& device_path);
     void report_bond_refused(BondRefusal r);
@@ -168,6 +194,9 @@ class Manager : public Model, private Connection::Owner {
     std::uint64_t next_connection_ = 1;
     bool shutting_down_ = false;
     std::unique_ptr<plugins::PluginHost> plugins_;
+    // Session channels, when enabled: after the connections, whose sessions'
+    // ends close their channels.
+    std::unique_ptr<ChannelHub> channels_;
 };
 
 }  // namespace br::daemon

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sdbus-c++/sdbus-c++.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -25,6 +26,7 @@
 #include "org.blueratchet.Adapter1_proxy.h"
 #include "org.blueratchet.Manager1_proxy.h"
 #include "org.blueratchet.Peer1_proxy.h"
+#include "org.blueratchet.ServiceHandler1_adaptor.h"
 #include "org.blueratchet.Session1_proxy.h"
 #include "private_bus.hpp"
 
@@ -401,6 +403,126 @@ TEST_F(ApiOnBus, ApprovalsAndPeerChanges) {
     ASSERT_TRUE(pump_until([&] { return has("Added", "/org/blueratchet/hci1"); })) << dump();
     ASSERT_TRUE(pump_until([&] { return has("Changed", "/org/blueratchet"); })) << dump();
     EXPECT_EQ(manager_->Adapters().size(), 2u);
+}
+
+}  // namespace
+}  // namespace br::test
+
+namespace br::test {
+namespace {
+
+// An application offering a service: its handler object on the client's
+// connection keeps each channel's socket.
+class EchoHandler final
+    : public sdbus::AdaptorInterfaces<org::blueratchet::ServiceHandler1_adaptor> {
+  public:
+    EchoHandler(sdbus::IConnection& conn, std::string path)
+        : AdaptorInterfaces(conn, std::move(path)) {
+        registerAdaptor();
+    }
+    ~EchoHandler() {
+        unregisterAdaptor();
+        for (int fd : fds) ::close(fd);
+    }
+    std::vector<int> fds;
+    std::vector<std::string> calls;
+
+  private:
+    void NewChannel(const std::string& adapter, const std::string& peer_id,
+                    const std::string& service, const sdbus::UnixFd& channel) override {
+        calls.push_back(adapter + " " + peer_id + " " + service);
+        fds.push_back(::dup(channel.get()));
+    }
+};
+
+std::string read_line(int fd) {
+    std::string out;
+    char c;
+    while (::read(fd, &c, 1) == 1 && c != '\n') out += c;
+    return out;
+}
+
+TEST_F(ApiOnBus, OpenChannelAnswersWithAConnectedSocketOrWhyNot) {
+    auto error_of = [&](const std::string& service) {
+        try {
+            (void)manager_->OpenChannel("hci0", peer1_, service);
+        } catch (const sdbus::Error& e) {
+            return e.getName() + ": " + e.getMessage();
+        }
+        return std::string("(no error)");
+    };
+    EXPECT_EQ(error_of("echo").rfind(std::string(errors::kNotFound) + ": no live session", 0), 0u)
+        << error_of("echo");
+    control("Mint", std::string("hci0"), peer1_, std::string("pair"));
+    sdbus::UnixFd channel = manager_->OpenChannel("hci0", peer1_, "echo");
+    ASSERT_TRUE(channel.isValid());
+    EXPECT_EQ(read_line(channel.get()), "opened echo");
+    EXPECT_NE(error_of("nonesuch").find("NoSuchService"), std::string::npos);
+    EXPECT_EQ(error_of("x").size() > 0, true);
+    try {
+        (void)manager_->OpenChannel("hci0", "not-an-id", "echo");
+        FAIL() << "a malformed peer id was accepted";
+    } catch (const sdbus::Error& e) {
+        EXPECT_EQ(e.getName(), errors::kInvalidArgument);
+    }
+}
+
+TEST_F(ApiOnBus, ARegisteredServiceGetsEachChannelAndGoesWithItsOwner) {
+    auto app = sdbus::createSessionBusConnectionWithAddress(bus_->address());
+    auto app_manager = sdbus::createProxy(*app, errors::kBusName, errors::kManagerPath);
+    auto handler_obj = std::make_unique<EchoHandler>(*app, "/app/echo");
+    EchoHandler& handler = *handler_obj;
+    app->enterEventLoopAsync();
+    app_manager->callMethod("RegisterService")
+        .onInterface("org.blueratchet.Manager1")
+        .withArguments(std::string("echo"), sdbus::ObjectPath("/app/echo"));
+    // Taken: another caller cannot register it, nor unregister it.
+    try {
+        manager_->RegisterService("echo", "/elsewhere");
+        FAIL() << "a taken service was registered twice";
+    } catch (const sdbus::Error& e) {
+        EXPECT_EQ(e.getName(), errors::kNotPermitted);
+    }
+    try {
+        manager_->UnregisterService("echo");
+        FAIL() << "someone else's service was unregistered";
+    } catch (const sdbus::Error& e) {
+        EXPECT_EQ(e.getName(), errors::kNotFound);
+    }
+    // A peer opens a channel to it: the application's object gets a socket
+    // on which the peer's first words arrive.
+    bool delivered = false;
+    control_->callMethod("Deliver")
+        .onInterface("org.blueratchet.Test")
+        .withArguments(std::string("echo"))
+        .storeResultsTo(delivered);
+    EXPECT_TRUE(delivered);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (handler.fds.empty() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(handler.fds.size(), 1u);
+    EXPECT_EQ(handler.calls[0], "hci0 " + make_id(1) + " echo");
+    EXPECT_EQ(read_line(handler.fds[0]), "hello from the peer");
+    // The application leaves the bus: its service goes with it.
+    std::string owner = app->getUniqueName();
+    app->leaveEventLoop();
+    handler_obj.reset();
+    app_manager.reset();
+    app.reset();
+    std::vector<std::string> gone;
+    until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (gone.empty() && std::chrono::steady_clock::now() < until) {
+        control_->callMethod("Gone").onInterface("org.blueratchet.Test").storeResultsTo(gone);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(gone, std::vector<std::string>{owner});
+    control_->callMethod("Deliver")
+        .onInterface("org.blueratchet.Test")
+        .withArguments(std::string("echo"))
+        .storeResultsTo(delivered);
+    EXPECT_FALSE(delivered);
+    // And the name is free again.
+    EXPECT_NO_THROW(manager_->RegisterService("echo", "/elsewhere"));
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 // Its mutators notify the listener the way the Manager does.
 #pragma once
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -103,7 +107,65 @@ class FakeModel : public Model {
         return true;
     }
 
+    // Session channels: a peer whose daemon offers "echo" (anything else is
+    // NoSuchService); what it sends first names the service.  A channel's
+    // socket stays open until the session ends.
+    ApiResult<bool> register_service(const std::string& service, const std::string& owner,
+                                     ChannelDeliver deliver) override {
+        if (services_.count(service))
+            return api_failure(ApiError::NotPermitted, "service " + service + " is taken");
+        services_[service] = {owner, std::move(deliver)};
+        return true;
+    }
+    ApiResult<bool> unregister_service(const std::string& service,
+                                       const std::string& owner) override {
+        auto it = services_.find(service);
+        if (it == services_.end() || it->second.first != owner)
+            return api_failure(ApiError::NotFound, "no service " + service + " of yours");
+        services_.erase(it);
+        return true;
+    }
+    void owner_gone(const std::string& owner) override {
+        gone.push_back(owner);
+        for (auto it = services_.begin(); it != services_.end();)
+            it = it->second.first == owner ? services_.erase(it) : std::next(it);
+    }
+    void open_channel(const std::string& adapter, const std::string& peer_id,
+                      const std::string& service, int app_fd,
+                      std::function<void(ApiResult<bool>)> done) override {
+        auto live = std::find_if(sessions_.begin(), sessions_.end(), [&](const SessionView& v) {
+            return v.adapter == adapter && v.peer_id == peer_id;
+        });
+        if (live == sessions_.end()) {
+            ::close(app_fd);
+            return done(api_failure(ApiError::NotFound, "no live session with " + peer_id));
+        }
+        if (service != "echo") {
+            ::close(app_fd);
+            return done(
+                api_failure(ApiError::Failed, "the peer refused the service: NoSuchService"));
+        }
+        std::string hello = "opened " + service + "\n";
+        if (::write(app_fd, hello.data(), hello.size()) < 0) {
+        }
+        channel_fds.push_back(app_fd);
+        done(true);
+    }
+
     // --- test controls (call on the loop thread) ---
+    // The peer opens a channel to our `service`: its application gets a
+    // socket on which the peer already said hello.  False: refused.
+    bool deliver(const std::string& service) {
+        auto it = services_.find(service);
+        if (it == services_.end()) return false;
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return false;
+        std::string hello = "hello from the peer\n";
+        if (::write(sv[1], hello.data(), hello.size()) < 0) {
+        }
+        channel_fds.push_back(sv[1]);
+        return it->second.second(service, "hci0", make_id(1), sv[0]);
+    }
     void mint(const std::string& adapter, const std::string& peer_id, const std::string& kind) {
         SessionView s;
         s.adapter = adapter;
@@ -144,6 +206,11 @@ class FakeModel : public Model {
 
     bool throw_everything = false;
     std::vector<std::string> decisions;
+    std::vector<int> channel_fds;   // the peer's ends of the channels
+    std::vector<std::string> gone;  // owners whose services went with them
+    ~FakeModel() override {
+        for (int fd : channel_fds) ::close(fd);
+    }
 
   private:
     void add_peer_silently(const std::string& adapter, const std::string& id,
@@ -183,6 +250,7 @@ class FakeModel : public Model {
     std::vector<PeerView> peers_;
     std::vector<SessionView> sessions_;
     std::vector<PendingApproval> approvals_;
+    std::map<std::string, std::pair<std::string, ChannelDeliver>> services_;
 };
 
 }  // namespace br::test

@@ -58,6 +58,10 @@ class Server {
         control_->registerMethod("Decisions").onInterface(iface).implementedAs([this]() {
             return model.decisions;
         });
+        control_->registerMethod("Deliver").onInterface(iface).implementedAs(
+            [this](const std::string& service) { return model.deliver(service); });
+        control_->registerMethod("Gone").onInterface(iface).implementedAs(
+            [this]() { return model.gone; });
         control_->finishRegistration();
         // stop() from this thread would not wake the loop: an eventfd does.
         wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -35,6 +35,7 @@ void expect_defaults(const Config& c) {
     EXPECT_EQ(c.validity_seconds, 3600u);
     EXPECT_EQ(c.on_expiry, OnExpiry::Rekey);
     EXPECT_EQ(c.handshake_timeout_seconds, 10u);
+    EXPECT_EQ(c.channel_psm, 0x0081);
     EXPECT_EQ(c.pairing_window_seconds, 120u);
     EXPECT_EQ(c.approval_timeout_seconds, 20u);
     EXPECT_EQ(c.refused_first_contacts_per_minute, 10u);
@@ -80,7 +81,7 @@ TEST(Config, ExampleFileUncommentedIsStillTheDefaults) {
         }
         text += line + "\n";
     }
-    EXPECT_EQ(keys, 12);
+    EXPECT_EQ(keys, 13);
     Config c = parse_ok(text);
     EXPECT_EQ(c.only_adapters, (std::vector<std::string>{"hci0", "hci1"}));
     c.only_adapters.clear();
@@ -99,6 +100,7 @@ TEST(Config, EveryKey) {
         "Validity = 60\n"
         "OnExpiry = disconnect\n"
         "HandshakeTimeout = 25\n"
+        "ChannelPSM = 0x00Fe\n"
         "[Pairing]\n"
         "WindowSeconds = 30\n"
         "ApprovalTimeout = 1\n"
@@ -113,6 +115,7 @@ TEST(Config, EveryKey) {
     EXPECT_EQ(c.validity_seconds, 60u);
     EXPECT_EQ(c.on_expiry, OnExpiry::Disconnect);
     EXPECT_EQ(c.handshake_timeout_seconds, 25u);
+    EXPECT_EQ(c.channel_psm, 0x00fe);
     EXPECT_EQ(c.pairing_window_seconds, 30u);
     EXPECT_EQ(c.approval_timeout_seconds, 1u);
     EXPECT_EQ(c.refused_first_contacts_per_minute, 3u);
@@ -181,6 +184,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[Session]\nOnExpiry = never\n", 2, "OnExpiry: must be rekey or disconnect"},
         BadCase{"[Session]\nHandshakeTimeout = 0\n", 2, "HandshakeTimeout: must be 1..25"},
         BadCase{"[Session]\nHandshakeTimeout = 26\n", 2, "HandshakeTimeout: must be 1..25"},
+        BadCase{"[Session]\nChannelPSM = 0x0025\n", 2,
+                "ChannelPSM: must be 0x0080..0x00ff (LE dynamic PSMs), or 0 for no channels"},
+        BadCase{"[Session]\nChannelPSM = 256\n", 2,
+                "ChannelPSM: must be 0x0080..0x00ff (LE dynamic PSMs), or 0 for no channels"},
+        BadCase{"[Session]\nChannelPSM = 0x\n", 2,
+                "ChannelPSM: must be 0x0080..0x00ff (LE dynamic PSMs), or 0 for no channels"},
         BadCase{"[Pairing]\nWindowSeconds = 0\n", 2, "WindowSeconds: must be 1..3600"},
         BadCase{"[Pairing]\nApprovalTimeout = 30\n", 2, "ApprovalTimeout: must be 1..25"},
         BadCase{"[Pairing]\nRefusedFirstContactsPerMinute = 0\n", 2,
