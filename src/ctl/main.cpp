@@ -481,7 +481,9 @@ json variant_json(const sdbus::Variant& v) {
     return variant_text(v);
 }
 
-int cmd_agent(const Options& o) {
+// SIGINT and SIGTERM as a descriptor the long-running commands poll
+// (monitor, agent, channel serve), so they end cleanly.
+int stop_signals() {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -489,6 +491,11 @@ int cmd_agent(const Options& o) {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
     if (sfd < 0) throw Failure(std::string("signalfd: ") + std::strerror(errno));
+    return sfd;
+}
+
+int cmd_agent(const Options& o) {
+    int sfd = stop_signals();
     Bus bus;
     const int rc = run_agent(*bus.conn, *bus.manager, o.adapter, sfd);
     ::close(sfd);
@@ -503,13 +510,7 @@ int cmd_channel_connect(const Options& o) {
 }
 
 int cmd_channel_serve(const Options& o) {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
-    if (sfd < 0) throw Failure(std::string("signalfd: ") + std::strerror(errno));
+    int sfd = stop_signals();
     Bus bus;
     const int rc = run_channel_serve(*bus.conn, *bus.manager, o.service, o.command, sfd);
     ::close(sfd);
@@ -517,13 +518,7 @@ int cmd_channel_serve(const Options& o) {
 }
 
 int cmd_monitor(const Options& o) {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    int sfd = ::signalfd(-1, &mask, SFD_CLOEXEC);
-    if (sfd < 0) throw Failure(std::string("signalfd: ") + std::strerror(errno));
+    int sfd = stop_signals();
 
     Bus bus;
     auto emit = [&](const std::string& event, json fields, const std::string& text) {
