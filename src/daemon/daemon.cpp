@@ -25,7 +25,11 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
         on_device(now, before);
     };
     wh.device_removed = [this](const std::string& path) { on_device_removed(path); };
-    wh.chrc_added = [this](const bluez::DeviceWatch::Chrc& c) { consider_central(c.device); };
+    wh.chrc_added = [this](const bluez::DeviceWatch::Chrc& c) {
+        if (const auto* d = watch_->device(c.device); d && d->connected)
+            central_start_.chrc_added(c.device, d->connection, loop_.now());
+        consider_central(c.device);
+    };
     wh.chrc_value = [this](const std::string& path, ByteView v) { client_->chrc_value(path, v); };
     watch_ = std::make_unique<bluez::DeviceWatch>(conn_, pool_, std::move(wh));
 
@@ -77,6 +81,7 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
 }
 
 Daemon::~Daemon() {
+    for (auto& [device, timer] : central_retry_) loop_.cancel(timer);
     manager_.save_clocks();
 }
 
@@ -105,6 +110,7 @@ void Daemon::disconnect(const std::string& device_path) {
 }
 
 void Daemon::on_bluez_down() {
+    central_start_.forget_all();
     manager_.bluez_gone();
     client_->stop_all();
     agent_->bluez_gone();
@@ -176,6 +182,7 @@ void Daemon::on_device(const bluez::DeviceWatch::Device& now,
         if (central && !*central && peripheral_role())
             peripheral_link_up(now.adapter, now.path, now.address);
     }
+    if (now.connected && now.resolved) central_start_.resolved(now.path, now.connection);
     consider_central(now.path);
 }
 
@@ -200,6 +207,7 @@ void Daemon::release_slot(const std::string& device) {
 }
 
 void Daemon::on_device_removed(const std::string& path) {
+    central_start_.forget(path);
     manager_.link_lost(path, "device removed");
     client_->stop(path);
     release_slot(path);
@@ -208,11 +216,27 @@ void Daemon::on_device_removed(const std::string& path) {
 void Daemon::consider_central(const std::string& device) {
     if (!central_role()) return;
     const auto* d = watch_->device(device);
-    if (!d || !d->connected || !d->resolved || client_->active(device)) return;
+    if (!d || !d->connected || client_->active(device)) return;
     auto* a = manager_.adapter(d->adapter);
     if (!a) return;
     auto chrcs = watch_->our_chrcs(device);
     if (chrcs.rx.empty() || chrcs.tx.empty()) return;
+    auto ready = central_start_.decide(device, d->connection, d->resolved, loop_.now());
+    if (!ready.start()) {
+        if (ready.retry_in.count() > 0) {
+            if (auto it = central_retry_.find(device); it != central_retry_.end())
+                loop_.cancel(it->second);
+            central_retry_[device] = loop_.add_timer(ready.retry_in, [this, device] {
+                central_retry_.erase(device);
+                consider_central(device);
+            });
+        }
+        return;
+    }
+    if (ready.verdict == bluez::CentralStart::Verdict::Settled)
+        log::info("device ", d->address, ": bluetoothd has not set ServicesResolved ",
+                  bluez::CentralStart::kSettle.count(),
+                  " ms after exporting our characteristics: starting without it");
     auto central = bluez::is_le_central(a->name, d->address);
     if (!central || !*central) {
         log::debug("device ", d->address, " has the blueratchet service but we are not the",

@@ -15,6 +15,7 @@
 #include "daemon/bluez/advertisement.hpp"
 #include "daemon/bluez/agent.hpp"
 #include "daemon/bluez/bluez.hpp"
+#include "daemon/bluez/central_start.hpp"
 #include "daemon/bluez/device_watch.hpp"
 #include "daemon/bluez/gatt_client.hpp"
 #include "daemon/bluez/gatt_server.hpp"
@@ -49,6 +50,9 @@ class Daemon : public BluezActions {
     // The device's tx.k on our GATT server is free again (it disconnected).
     void release_slot(const std::string& device);
     void on_bluez_down();
+    // Starts our GATT client on the device if we are the central of its
+    // connection and bluez::CentralStart says its services are ready (or
+    // asks again later).
     void consider_central(const std::string& device);
     void save_clocks_periodically();
 
@@ -68,6 +72,9 @@ class Daemon : public BluezActions {
     std::map<std::string, std::unique_ptr<bluez::GattServer>> servers_;
     std::map<std::string, std::unique_ptr<bluez::Advertisement>> advs_;
     std::uint32_t initial_window_ = 0;
+    bluez::CentralStart central_start_;
+    // consider_central() again, per device, when CentralStart said "after".
+    std::map<std::string, Loop::TimerId> central_retry_;
 };
 
 }  // namespace br::daemon
