@@ -226,7 +226,7 @@ void ChannelHub::finished(std::uint64_t id, const std::string& why) {
     }
 }
 
-void ChannelHub::session_ended(const std::string& adapter, const PeerId& peer) {
+std::size_t ChannelHub::session_ended(const std::string& adapter, const PeerId& peer) {
     std::vector<std::uint64_t> ids;
     for (const auto& [id, e] : entries_)
         if (!e.dead && e.key.adapter == adapter && e.key.peer == peer) ids.push_back(id);
@@ -244,6 +244,7 @@ void ChannelHub::session_ended(const std::string& adapter, const PeerId& peer) {
             finished(id, "the session ended");
         }
     }
+    return ids.size();
 }
 
 ChannelHub::Entry* ChannelHub::find(std::uint64_t id) {

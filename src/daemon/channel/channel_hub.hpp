@@ -95,8 +95,9 @@ class ChannelHub {
     void open(const std::string& adapter, const PeerId& peer, const std::string& service,
               int app_fd, Opened opened);
 
-    // The session ended: its channels close now.
-    void session_ended(const std::string& adapter, const PeerId& peer);
+    // The session ended: its channels close now (their applications read
+    // end-of-stream before this returns).  Returns how many there were.
+    std::size_t session_ended(const std::string& adapter, const PeerId& peer);
 
     // Channels open or opening, of one session or all (tests, status).
     std::size_t channels(const std::string& adapter, const PeerId& peer) const;

@@ -5,6 +5,8 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 #include "core/cert/certificate.hpp"
 #include "core/cert/x509_pem.hpp"
@@ -433,6 +435,9 @@ void Manager::session_minted(Connection& c, const handshake::Session& s) {
 
 void Manager::session_invalidated(Connection& c, const handshake::Session& s,
                                   InvalidationReason reason) {
+    // Measured from here: how long the channels' applications wait for
+    // end-of-stream once the daemon has decided (PROTOCOL.md 8.3: 10 ms).
+    const auto decided = std::chrono::steady_clock::now();
     auto it = sessions_.find({c.adapter().name, PeerId(s.peer_id)});
     if (it == sessions_.end() || it->second.live != &c) return;
     SessionRecord& rec = it->second;
@@ -446,7 +451,17 @@ void Manager::session_invalidated(Connection& c, const handshake::Session& s,
                                   shutting_down_ ? std::string("Shutdown") : rec.view.reason);
     // Its channels end with it, whatever the reason (the applications read
     // end-of-stream now).
-    if (channels_) channels_->session_ended(rec.view.adapter, PeerId(s.peer_id));
+    if (channels_) {
+        if (std::size_t n = channels_->session_ended(rec.view.adapter, PeerId(s.peer_id))) {
+            const double ms = std::chrono::duration<double, std::milli>(
+                                  std::chrono::steady_clock::now() - decided)
+                                  .count();
+            char text[32];
+            std::snprintf(text, sizeof text, "%.3f", ms);
+            log::info("session channels closed adapter=", rec.view.adapter,
+                      " peer=", rec.view.peer_id, " channels=", n, " ms_after_invalidation=", text);
+        }
+    }
     if (shutting_down_) return;
     if (listener_.session_invalidated) listener_.session_invalidated(rec.view);
     // Then the peer, whose Connected was the session being live (after the

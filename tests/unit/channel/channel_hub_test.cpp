@@ -195,10 +195,8 @@ TEST(ChannelHub, TheSessionEndingClosesItsChannelsOnBothSides) {
     ASSERT_GE(app1, 0);
     ASSERT_GE(app2, 0);
     auto t0 = Clock::now();
-    d.lt.call([&] {
-        d.a->session_ended("hci0", PeerId(d.paired.a->peer_id));
-        return 0;
-    });
+    EXPECT_EQ(d.lt.call([&] { return d.a->session_ended("hci0", PeerId(d.paired.a->peer_id)); }),
+              2u);
     // Both of A's applications, and B's, read end-of-stream.
     for (int fd : {app1, app2, d.delivered[0], d.delivered[1]}) EXPECT_EQ(read_some(fd), "");
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
