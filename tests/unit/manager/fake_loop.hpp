@@ -29,8 +29,10 @@ class FakeLoop final : public Loop {
     }
     void cancel(TimerId id) override { timers_.erase(id); }
     Clock::time_point now() const override { return now_; }
-    void watch_fd(int fd, std::uint32_t, FdCallback cb) override {
-        fds_[fd] = std::make_shared<FdCallback>(std::move(cb));
+    // epoll's EPOLLIN/EPOLLOUT/EPOLLHUP/EPOLLERR have poll's values.
+    void watch_fd(int fd, std::uint32_t events, FdCallback cb) override {
+        fds_[fd] = Watch{static_cast<short>(events & (POLLIN | POLLOUT | POLLPRI)),
+                         std::make_shared<FdCallback>(std::move(cb))};
     }
     void unwatch_fd(int fd) override { fds_.erase(fd); }
 
@@ -95,14 +97,14 @@ class FakeLoop final : public Loop {
     bool poll_fds(int timeout_ms) {
         if (fds_.empty()) return false;
         std::vector<pollfd> p;
-        for (const auto& [fd, cb] : fds_) p.push_back({fd, POLLIN, 0});
+        for (const auto& [fd, w] : fds_) p.push_back({fd, w.events, 0});
         if (::poll(p.data(), p.size(), timeout_ms) <= 0) return false;
         bool ran = false;
         for (const auto& x : p) {
             if (!x.revents) continue;
             auto it = fds_.find(x.fd);
             if (it == fds_.end()) continue;
-            auto cb = it->second;  // the callback may unwatch itself
+            auto cb = it->second.cb;  // the callback may unwatch itself
             (*cb)(static_cast<std::uint32_t>(x.revents));
             ran = true;
         }
@@ -113,7 +115,11 @@ class FakeLoop final : public Loop {
     Clock::time_point now_{std::chrono::hours(1000)};
     TimerId next_ = 1;
     std::map<TimerId, Timer> timers_;
-    std::map<int, std::shared_ptr<FdCallback>> fds_;
+    struct Watch {
+        short events;
+        std::shared_ptr<FdCallback> cb;
+    };
+    std::map<int, Watch> fds_;
 };
 
 }  // namespace br::daemon::test

@@ -5,6 +5,7 @@
 // millisecond.
 #include <gtest/gtest.h>
 
+#include "../channel/unix_transport.hpp"
 #include "testbed.hpp"
 
 namespace br::daemon::test {
@@ -394,6 +395,92 @@ TEST(Manager, ThePairingWindowClosesWhenItsTimeIsUp) {
     t.connect(a, b);
     ASSERT_TRUE(t.loop.settle_until([&] { return b.bluez.asked(a.path()); }));
     EXPECT_FALSE(b.session_with(a));
+}
+
+}  // namespace
+}  // namespace br::daemon::test
+
+namespace br::daemon::test {
+namespace {
+
+// Reads what is there now without blocking: the bytes, "" at end-of-stream,
+// nullopt if nothing yet.
+std::optional<std::string> read_now(int fd) {
+    char buf[256];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0) return errno == EAGAIN ? std::nullopt : std::optional<std::string>("");
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// Issue #12: at expiry with OnExpiry=rekey the session's channels close
+// (their applications read end-of-stream, the link stays) and channels open
+// again under the new epoch; over the channel hub's stand-in transport.
+TEST(Manager, AtExpiryWithRekeyTheOldChannelsCloseAndNewOnesOpen) {
+    UnixTransport ta{kAddrA}, tb{kAddrB};  // outlive the managers
+    Testbed t;
+    auto short_lived = [](Config& c) { c.validity_seconds = 120; };  // OnExpiry = rekey
+    Node& a = t.node("a", kAddrA, short_lived);
+    Node& b = t.node("b", kAddrB, short_lived);
+    ASSERT_TRUE(a->enable_channels(ta));
+    ASSERT_TRUE(b->enable_channels(tb));
+    std::vector<int> served;  // B's service's ends of the channels
+    ASSERT_TRUE(b->register_service(
+                     "echo", ":1.7",
+                     [&](const std::string&, const std::string&, const std::string&, int fd) {
+                         served.push_back(fd);
+                         return true;
+                     })
+                    .has_value());
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    a->set_peer_psm(b.path(), 0x0081);
+
+    auto open = [&](int& app) {
+        int sv[2];
+        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        app = sv[0];
+        std::optional<bool> ok;
+        a->open_channel("hci0", a.session_with(b)->peer_id, "echo", sv[1],
+                        [&](ApiResult<bool> r) { ok = r.has_value(); });
+        const std::size_t before = served.size();
+        EXPECT_TRUE(t.loop.settle_until([&] { return ok && served.size() > before; }));
+        return ok.value_or(false);
+    };
+    auto carries = [&](int app, int far, const std::string& text) {
+        EXPECT_EQ(::send(app, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
+        std::optional<std::string> got;
+        t.loop.settle_until([&] { return (got = read_now(far)).has_value(); });
+        return got.value_or("<nothing>");
+    };
+
+    int app1 = -1;
+    ASSERT_TRUE(open(app1));
+    EXPECT_EQ(carries(app1, served.back(), "epoch 1"), "epoch 1");
+    const int far1 = served.back();
+
+    t.loop.advance(120s);  // expiry: invalidated (Expired), then the central's rekey
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_EQ(a.session_with(b)->epoch, 2u);
+    EXPECT_EQ(a.invalidated.back().reason, "Expired");
+    // Both ends of the old channel read end-of-stream; the link stayed.
+    std::optional<std::string> end_a, end_b;
+    EXPECT_TRUE(t.loop.settle_until([&] {
+        if (!end_a) end_a = read_now(app1);
+        if (!end_b) end_b = read_now(far1);
+        return end_a && end_b;
+    }));
+    EXPECT_EQ(end_a.value_or("<nothing>"), "");
+    EXPECT_EQ(end_b.value_or("<nothing>"), "");
+    EXPECT_TRUE(a.bluez.disconnected.empty() && b.bluez.disconnected.empty());
+
+    int app2 = -1;
+    ASSERT_TRUE(open(app2));
+    EXPECT_EQ(carries(app2, served.back(), "epoch 2"), "epoch 2");
+    EXPECT_EQ(a->channels()->channels("hci0", PeerId::parse(a.session_with(b)->peer_id).value()),
+              1u);
+    for (int fd : served) ::close(fd);
+    ::close(app1);
+    ::close(app2);
 }
 
 }  // namespace
