@@ -442,26 +442,30 @@ void Manager::session_invalidated(Connection& c, const handshake::Session& s,
     if (it == sessions_.end() || it->second.live != &c) return;
     SessionRecord& rec = it->second;
     rec.live = nullptr;
+    // Its channels end with it, whatever the reason, before anything else
+    // here (logging, plugins, the API): their applications read
+    // end-of-stream now.
+    std::size_t channels = 0;
+    double channels_ms = 0;
+    if (channels_) {
+        channels = channels_->session_ended(rec.view.adapter, PeerId(s.peer_id));
+        channels_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - decided)
+                .count();
+    }
     rec.view.state = "invalidated";
     rec.view.reason = to_string(reason);
     log::info("session invalidated adapter=", rec.view.adapter, " peer=", rec.view.peer_id,
               " address=", rec.view.address, " epoch=", rec.view.epoch,
               " fingerprint=", rec.view.fingerprint, " reason=", rec.view.reason);
+    if (channels) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.3f", channels_ms);
+        log::info("session channels closed adapter=", rec.view.adapter, " peer=", rec.view.peer_id,
+                  " channels=", channels, " ms_after_invalidation=", text);
+    }
     plugins_->session_invalidated(rec.view.fingerprint,
                                   shutting_down_ ? std::string("Shutdown") : rec.view.reason);
-    // Its channels end with it, whatever the reason (the applications read
-    // end-of-stream now).
-    if (channels_) {
-        if (std::size_t n = channels_->session_ended(rec.view.adapter, PeerId(s.peer_id))) {
-            const double ms = std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - decided)
-                                  .count();
-            char text[32];
-            std::snprintf(text, sizeof text, "%.3f", ms);
-            log::info("session channels closed adapter=", rec.view.adapter,
-                      " peer=", rec.view.peer_id, " channels=", n, " ms_after_invalidation=", text);
-        }
-    }
     if (shutting_down_) return;
     if (listener_.session_invalidated) listener_.session_invalidated(rec.view);
     // Then the peer, whose Connected was the session being live (after the
