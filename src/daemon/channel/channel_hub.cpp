@@ -226,6 +226,19 @@ void ChannelHub::finished(std::uint64_t id, const std::string& why) {
     }
 }
 
+std::size_t ChannelHub::end_applications(const std::string& adapter, const PeerId& peer) {
+    std::size_t n = 0;
+    for (auto& [id, e] : entries_) {
+        if (e.dead || e.key.adapter != adapter || e.key.peer != peer) continue;
+        if (e.relay)
+            e.relay->end_application();
+        else if (e.app_fd >= 0)
+            ::shutdown(e.app_fd, SHUT_RDWR);  // closed by finished()
+        ++n;
+    }
+    return n;
+}
+
 std::size_t ChannelHub::session_ended(const std::string& adapter, const PeerId& peer) {
     std::vector<std::uint64_t> ids;
     for (const auto& [id, e] : entries_)

@@ -95,8 +95,11 @@ class ChannelHub {
     void open(const std::string& adapter, const PeerId& peer, const std::string& service,
               int app_fd, Opened opened);
 
-    // The session ended: its channels close now (their applications read
-    // end-of-stream before this returns).  Returns how many there were.
+    // The session ended: its channels' applications read end-of-stream
+    // (end_applications, which returns how many there are), then the
+    // channels close (session_ended, which does both if called alone and
+    // returns how many it closed).
+    std::size_t end_applications(const std::string& adapter, const PeerId& peer);
     std::size_t session_ended(const std::string& adapter, const PeerId& peer);
 
     // Channels open or opening, of one session or all (tests, status).

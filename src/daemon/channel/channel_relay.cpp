@@ -283,18 +283,21 @@ void ChannelRelay::close(const std::string& why) {
     }
 }
 
-void ChannelRelay::shut() {
-    loop_.cancel(linger_);
-    linger_ = 0;
-    // The application first: it reads end-of-stream now, not when its copy
-    // of the descriptor happens to go, nor after the kernel has taken the
-    // L2CAP channel down.
+void ChannelRelay::end_application() {
+    // It reads end-of-stream now, not when its copy of the descriptor
+    // happens to go, nor after the kernel has taken the L2CAP channel down.
     if (app_fd_ >= 0) {
         loop_.unwatch_fd(app_fd_);
         ::shutdown(app_fd_, SHUT_RDWR);
         ::close(app_fd_);
         app_fd_ = -1;
     }
+}
+
+void ChannelRelay::shut() {
+    loop_.cancel(linger_);
+    linger_ = 0;
+    end_application();  // the application first
     if (transport_fd_ >= 0) {
         loop_.unwatch_fd(transport_fd_);
         ::close(transport_fd_);

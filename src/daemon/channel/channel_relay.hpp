@@ -78,6 +78,11 @@ class ChannelRelay {
     ChannelRelay& operator=(const ChannelRelay&) = delete;
 
     void close(const std::string& why);
+    // The first half of close() alone: the application reads end-of-stream
+    // now (its socket shut and closed); the caller closes the relay next
+    // (the owner ending a session: every application first, then the
+    // transports, whose close() can take the kernel a while).
+    void end_application();
     bool open() const { return transport_fd_ >= 0; }
     bool established() const { return tls_->established(); }
     // The service asked for (the acceptor knows it once the request came).

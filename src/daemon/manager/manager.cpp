@@ -443,15 +443,17 @@ void Manager::session_invalidated(Connection& c, const handshake::Session& s,
     SessionRecord& rec = it->second;
     rec.live = nullptr;
     // Its channels end with it, whatever the reason, before anything else
-    // here (logging, plugins, the API): their applications read
-    // end-of-stream now.
+    // here (logging, plugins, the API): every application reads
+    // end-of-stream first (what PROTOCOL.md 8.3 bounds, and what is
+    // measured), then the transports close.
     std::size_t channels = 0;
     double channels_ms = 0;
     if (channels_) {
-        channels = channels_->session_ended(rec.view.adapter, PeerId(s.peer_id));
+        channels = channels_->end_applications(rec.view.adapter, PeerId(s.peer_id));
         channels_ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - decided)
                 .count();
+        channels_->session_ended(rec.view.adapter, PeerId(s.peer_id));  // then the transports
     }
     rec.view.state = "invalidated";
     rec.view.reason = to_string(reason);

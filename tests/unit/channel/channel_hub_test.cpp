@@ -137,6 +137,10 @@ TEST(ChannelHub, TheSessionEndingClosesItsChannelsOnBothSides) {
     ASSERT_GE(app1, 0);
     ASSERT_GE(app2, 0);
     auto t0 = Clock::now();
+    // A's applications read end-of-stream before any transport closes.
+    EXPECT_EQ(d.lt.call([&] { return d.a->end_applications("hci0", PeerId(d.paired.a->peer_id)); }),
+              2u);
+    for (int fd : {app1, app2}) EXPECT_EQ(read_some(fd), "");
     EXPECT_EQ(d.lt.call([&] { return d.a->session_ended("hci0", PeerId(d.paired.a->peer_id)); }),
               2u);
     // Both of A's applications, and B's, read end-of-stream.
