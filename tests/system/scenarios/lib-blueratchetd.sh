@@ -50,16 +50,76 @@ br_daemon_start() {
     # Both sides open a pairing window: since protocol 1.1 a first contact
     # needs the central's approval too (its user compares the code, as in LE
     # numeric comparison); the window is the default approval policy.
-    local window=(--pairing-window 600)
-    spawn blueratchetd "$BR_DAEMON" --config /tmp/br-main.conf --state-dir /tmp/br-state \
+    local window=(--pairing-window 600) wrap=()
+    # BR_SANDBOXED=1: what the unit's sandbox leaves a root daemon
+    # (systemd/blueratchet.service: CapabilityBoundingSet= empty,
+    # NoNewPrivileges, RestrictAddressFamilies=AF_UNIX AF_BLUETOOTH).  The
+    # guests have no systemd: setpriv drops every capability, and strace
+    # records each socket the daemon opens so br_sandbox_check can say that
+    # no other address family was needed (the seccomp half systemd would add).
+    if [ "${BR_SANDBOXED:-0}" = 1 ]; then
+        wrap=(setpriv --bounding-set=-all --inh-caps=-all --ambient-caps=-all --no-new-privs --
+              strace --seccomp-bpf -f -qq -e trace=socket,socketpair -e signal=none
+              -o "$BR_OUT/daemon-sockets.log" --)
+    fi
+    spawn blueratchetd "${wrap[@]}" "$BR_DAEMON" --config /tmp/br-main.conf --state-dir /tmp/br-state \
         --debug "${window[@]}"
     wait_for 20 "blueratchetd to register its agent" \
         grep -q "registered agent" "$BR_OUT/blueratchetd.log"
+    # Under strace, the daemon itself is what stop, kill -STOP and
+    # check_daemons must reach (strace would detach on SIGTERM and leave it
+    # running); strace exits with it.
+    if [ "${BR_SANDBOXED:-0}" = 1 ]; then
+        pgrep -x blueratchetd | head -n1 > "$BR_PIDS/blueratchetd"
+        log "blueratchetd runs sandboxed as pid $(pid_of blueratchetd) (under strace)"
+    fi
     if [ "$BR_HOST" = B ]; then
         wait_for 20 "blueratchetd to register its GATT application" \
             grep -q "registered gatt application adapter=$HCI" "$BR_OUT/blueratchetd.log"
     fi
     stage daemon
+}
+
+# br_sandbox_check: (BR_SANDBOXED=1) the daemon ran with no capability at
+# all, and opened sockets of AF_UNIX and AF_BLUETOOTH only, none refused.
+br_sandbox_check() {
+    local pid caps families refused
+    pid=$(pgrep -x blueratchetd | head -n1)
+    [ -n "$pid" ] || fail "br_sandbox_check: blueratchetd is not running"
+    caps=$(awk '/^CapEff:|^CapPrm:|^CapBnd:/ {printf "%s %s ", $1, $2}' "/proc/$pid/status")
+    case $caps in
+        "CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 ") ;;
+        *) fail "blueratchetd (pid $pid) holds capabilities: $caps" ;;
+    esac
+    families=$(grep -oE 'socket(pair)?\(AF_[A-Z0-9]+' "$BR_OUT/daemon-sockets.log" | sed 's/.*(//' | sort | uniq -c | awk '{printf "%s x%s ", $2, $1}')
+    [ -n "$families" ] || fail "strace saw no socket of blueratchetd ($BR_OUT/daemon-sockets.log)"
+    if grep -oE 'socket(pair)?\(AF_[A-Z0-9]+' "$BR_OUT/daemon-sockets.log" | grep -vqE '\((AF_UNIX|AF_BLUETOOTH)$'; then
+        fail "blueratchetd opened a socket outside AF_UNIX and AF_BLUETOOTH: $families"
+    fi
+    refused=$(grep -E 'socket(pair)?\(.*= -1 E(PERM|ACCES)' "$BR_OUT/daemon-sockets.log" | head -n1 || true)
+    [ -z "$refused" ] || fail "a socket was refused to the sandboxed daemon: $refused"
+    log "sandbox: blueratchetd (pid $pid) $caps; sockets it opened: $families(none refused)"
+}
+
+# br_channel_end EPOCH: how the last session channel ended around the
+# invalidation of EPOCH.  When the link drops the kernel resets the L2CAP
+# channel with it, usually before the daemon hears of the disconnection:
+# then the channel has ended (its application at end-of-stream) before the
+# invalidation; otherwise the invalidation closes it, and the daemon says
+# how long after (docs/DAEMON.md, "Log lines").
+br_channel_end() {  # status 1: neither
+    local inv_line closed_line
+    inv_line=$(grep -n "session invalidated .* epoch=$1 " "$BR_OUT/blueratchetd.log" | tail -n1 | cut -d: -f1)
+    [ -n "$inv_line" ] || { echo "no invalidation of epoch $1"; return 1; }
+    closed_line=$(grep -n "session channel closed " "$BR_OUT/blueratchetd.log" | tail -n1 | cut -d: -f1)
+    if sed -n "$inv_line,\$p" "$BR_OUT/blueratchetd.log" | grep -q "session channels closed .*ms_after_invalidation="; then
+        echo "closed by the invalidation: $(sed -n "$inv_line,\$p" "$BR_OUT/blueratchetd.log" | grep -m1 -oE "channels=[0-9]+ ms_after_invalidation=[0-9.]+")"
+    elif [ -n "$closed_line" ] && [ "$closed_line" -lt "$inv_line" ]; then
+        echo "ended before the invalidation, with its L2CAP channel: $(sed -n "${closed_line}p" "$BR_OUT/blueratchetd.log" | grep -oE 'why=.*')"
+    else
+        echo "neither closed by the invalidation nor before it"
+        return 1
+    fi
 }
 
 # br_minted ADDR EPOCH: prints the daemon's "session minted" line for that
