@@ -10,9 +10,13 @@
 #     peer certificate is B's own and vice versa; mutual TLS 1.3 between
 #     s_server (B's files) and s_client (A's files), each trusting exactly
 #     the peer's exported certificate, succeeds (over loopback in guest A:
-#     the guests have no IP network; /br is shared);
+#     the guests have no IP network; /br is shared; checked, not narrated);
+#     a session channel: A's `blueratchetctl channel connect B echo` gets a
+#     line back from B's `blueratchetctl channel serve echo -- cat`, mutual
+#     TLS between the daemons over an LE L2CAP CoC (what the demo tells);
 #  2. disconnect: both invalidate it (reason=LinkLost); both list no session;
-#     every export is refused on both sides;
+#     every export is refused on both sides; a channel A held open reads
+#     end-of-stream;
 #  3. reconnect: a resume, epoch 2 (on the same slot), the same fingerprint on both sides, all
 #     four certificates differ from epoch 1's; mTLS with epoch 2's files
 #     succeeds; A's stale epoch 1 certificate/key against B's epoch 2 server,
@@ -120,8 +124,25 @@ if ! br_mtls epoch1 "$PB/epoch1" "$PB/epoch1/peer.pem" "$BR_OUT/epoch1" "$BR_OUT
 fi
 proto=$(grep -m1 -E '^(New|Reused), TLS' "$BR_OUT/tls/epoch1.client" || true)
 log "mTLS epoch 1: $proto; $(grep -m1 'Verification' "$BR_OUT/tls/epoch1.client")"
-narrate "mutual TLS: openssl s_server with B's certificate and key, trusting only B's copy of A's certificate,"
-narrate "    and s_client with A's, trusting only A's copy of B's certificate: handshake OK ($proto), both verified, data through."
+
+# The session's own use: a session channel to B's echo service.
+said=$(echo "hello over the session" | timeout 120 "$BR_CTL" channel connect "$B" echo 2>&1) \
+    || fail "blueratchetctl channel connect $B echo failed: $said"
+[ "$said" = "hello over the session" ] || fail "B's echo said: $said"
+narrate "A: echo 'hello over the session' | blueratchetctl channel connect $B echo"
+narrate "    -> 'hello over the session' came back from B's \`blueratchetctl channel serve echo -- cat\`: a session channel,"
+narrate "    mutual TLS 1.3 between the two daemons with the two session certificates (each end accepts exactly the other's),"
+narrate "    over an LE L2CAP credit-based channel on the PSM B publishes in its GATT service ($(grep -m1 -oE "takes session channels on PSM [0-9]+" "$BR_OUT/blueratchetd.log" | grep -oE "[0-9]+$"))."
+# One more, held open across the link drop of step 2.
+mkfifo /tmp/hold
+( sleep 600 > /tmp/hold & )
+"$BR_CTL" channel connect "$B" echo < /tmp/hold > /tmp/held 2> /tmp/held.err &
+held=$!
+held_open() {
+    [ "$(grep -c "session channel opened adapter=$HCI .*service=echo (by us)" "$BR_OUT/blueratchetd.log")" -ge 2 ]
+}
+wait_for 60 "the held channel to open" held_open
+narrate "A keeps a second channel to B's echo open (blueratchetctl channel connect, its input held open)."
 
 stage api-export-tls
 
@@ -139,6 +160,12 @@ stage invalidate
 narrate "Both sessions invalidated (reason LinkLost): blueratchetctl sessions lists nothing on either side,"
 narrate "    and export of the certificate, the peer certificate or the key is refused on both:"
 narrate "    $BR_EXPORT_REFUSED"
+for _ in $(seq 100); do alive "$held" || break; sleep 0.1; done
+alive "$held" && fail "the held channel's blueratchetctl still runs after the session ended"
+pkill -f "sleep 600" || true
+how=$(br_channel_end 1) || fail "A's held channel: $how"
+narrate "The channel A held open ended with the link: blueratchetctl read end-of-stream and exited"
+narrate "    ($how)."
 
 # 3. Reconnect: a resume, epoch 2.
 btctl "connect $B"
@@ -174,7 +201,11 @@ if ! br_mtls epoch2 "$PB/epoch2" "$PB/epoch2/peer.pem" "$BR_OUT/epoch2" "$BR_OUT
     fail "mTLS with epoch 2's exported credentials failed: $(br_tls_why epoch2)"
 fi
 stage api-export-tls2
-narrate "mutual TLS with epoch 2's exported files: OK."
+log "mutual TLS with epoch 2's exported files: OK."
+said=$(echo "epoch 2" | timeout 120 "$BR_CTL" channel connect "$B" echo 2>&1) \
+    || fail "no session channel under epoch 2: $said"
+[ "$said" = "epoch 2" ] || fail "B's echo said under epoch 2: $said"
+narrate "A session channel opens again under epoch 2 (its TLS pinned to the two new certificates): 'epoch 2' echoed."
 if br_mtls stale-client "$PB/epoch2" "$PB/epoch2/peer.pem" "$BR_OUT/epoch1" "$BR_OUT/epoch1/peer.pem"; then
     fail "B's epoch 2 server accepted A's stale epoch 1 certificate and key"
 fi
@@ -185,20 +216,16 @@ if br_mtls stale-trust "$PB/epoch2" "$PB/epoch2/peer.pem" "$BR_OUT/epoch2" "$BR_
 fi
 why_trust=$(br_tls_why stale-trust)
 log "client trusting B's epoch 1 certificate vs epoch 2 server: refused: $why_trust"
-narrate "Stale files are refused: A's epoch 1 certificate+key against B's epoch 2 server (trusting A's epoch 2 certificate): refused ($why_client);"
-narrate "    a client still trusting B's epoch 1 certificate against B's epoch 2 server: refused ($why_trust)."
+log "stale files refused: A's epoch 1 certificate+key against B's epoch 2 server ($why_client); a client trusting B's epoch 1 certificate ($why_trust)"
 # Not a check, a fact worth knowing: TLS itself cannot see the link.  Copies
 # of epoch 1's files made before the drop still authenticate to each other
 # until their not_after; what blueratchet enforces is that the daemon wiped
 # the key and refuses exports, and that whoever pins the current epoch's
 # certificate refuses them.
 if br_mtls old-pair "$PB/epoch1" "$PB/epoch1/peer.pem" "$BR_OUT/epoch1" "$BR_OUT/epoch1/peer.pem"; then
-    log "NOTE: copies of epoch 1's files still handshake with each other (not_after $(openssl x509 -in "$BR_OUT/epoch1/cert.pem" -noout -enddate | cut -d= -f2)): TLS cannot see the link"
-    narrate "(Copies of epoch 1's files taken before the drop still handshake with each other until their not_after, 90 s after minting: TLS cannot see the link; the daemon wiped the key and refuses exports, and whoever pins the current epoch refuses them.)"
+    log "NOTE: copies of epoch 1's files still handshake with each other (not_after $(openssl x509 -in "$BR_OUT/epoch1/cert.pem" -noout -enddate | cut -d= -f2)): TLS cannot see the link; session channels pin the live session's certificates"
 else
     log "copies of epoch 1's files no longer handshake with each other: $(br_tls_why old-pair)"
-    narrate "(Copies of epoch 1's files taken before the drop no longer handshake even with each other: $(br_tls_why old-pair | sed 's/^verify error:num=[0-9]*://'), their not_after was 90 s after minting."
-    narrate " Before that they would: TLS cannot see the link. What blueratchet enforces is that the daemon wiped the key and refuses exports, and that whoever pins the current epoch refuses them.)"
 fi
 stage tls-stale
 

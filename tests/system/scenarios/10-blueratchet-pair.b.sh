@@ -5,6 +5,9 @@ source "$BR_REPO/tests/system/scenarios/lib-blueratchetd.sh"
 BR_SESSION_CONF=$'Validity = 90\nOnExpiry = rekey'
 br_daemon_up
 spawn -o brmonitor "$BR_CTL" monitor
+# The echo service A's session channels reach.
+spawn channel-serve "$BR_CTL" channel serve echo -- cat
+wait_for 10 "blueratchetctl to serve echo" grep -q "serving echo" "$BR_OUT/channel-serve.log"
 grep -q "registered gatt application adapter=$HCI" "$BR_OUT/blueratchetd.log"
 wait_for 20 "B's daemon to register its advertisement" \
     grep -q "registered advertisement adapter=$HCI" "$BR_OUT/blueratchetd.log"
