@@ -6,6 +6,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string_view>
@@ -138,6 +140,74 @@ TEST(TlsEndpoint, APeerWithAnotherCertificateIsRefusedBothWays) {
     ASSERT_NE(client2->failure(), nullptr);
     EXPECT_EQ(client2->failure()->error, TlsError::PeerCertificate);
     EXPECT_TRUE(server2->take_incoming().empty());
+}
+
+// The two endpoints' records over a real AF_UNIX SOCK_SEQPACKET socketpair
+// (one record flight per datagram, as over L2CAP), until neither has
+// anything to send.
+void shuttle_over_socketpair(TlsEndpoint& client, TlsEndpoint& server) {
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv), 0);
+    auto carry = [](TlsEndpoint& from, int out, int in, TlsEndpoint& to) {
+        Bytes b = from.take_outgoing();
+        if (b.empty()) return false;
+        EXPECT_EQ(::send(out, b.data(), b.size(), 0), static_cast<ssize_t>(b.size()));
+        Bytes got(b.size() + 1);
+        ssize_t n = ::recv(in, got.data(), got.size(), 0);
+        EXPECT_EQ(n, static_cast<ssize_t>(b.size()));
+        got.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        (void)to.receive(got);
+        return true;
+    };
+    for (int round = 0; round < 1000; ++round) {
+        bool up = carry(client, sv[0], sv[1], server);
+        bool down = carry(server, sv[1], sv[0], client);
+        if (!up && !down) break;
+    }
+    ::close(sv[0]);
+    ::close(sv[1]);
+}
+
+// Issue #12's pinning cases beside the epoch one above: B, in its session
+// with A, refuses C's certificate (another peer) and A's certificate of its
+// session with C (the same peer, another session), each valid, each
+// presented with the key that goes with it.
+TEST(TlsEndpoint, AnotherPeerOrTheSamePeersOtherSessionIsRefused) {
+    Device a, b, c;
+    auto ab = connected(a, b);
+    auto cb = connected(c, b);
+    auto ac = connected(a, c);
+    const Bytes b_cert_with_a = credentials(ab.b).cert;
+
+    struct Case {
+        const char* what;
+        Credentials presented;
+    };
+    Case cases[2] = {{"another peer: C's certificate of its session with B", credentials(cb.a)},
+                     {"the same peer, another session: A's certificate with C", credentials(ac.a)}};
+    for (auto& k : cases) {
+        SCOPED_TRACE(k.what);
+        k.presented.peer = b_cert_with_a;  // it pins B's certificate, as A would
+        auto client = endpoint(Side::Client, k.presented);
+        auto server = endpoint(Side::Server, credentials(ab.b));
+        ASSERT_TRUE(client && server);
+        ASSERT_TRUE(client->send(as_bytes("should never arrive")));
+        shuttle_over_socketpair(*client, *server);
+        ASSERT_NE(server->failure(), nullptr);
+        EXPECT_EQ(server->failure()->error, TlsError::PeerCertificate) << server->failure()->detail;
+        EXPECT_FALSE(server->established());
+        EXPECT_TRUE(server->take_incoming().empty());
+    }
+    // The control: A's certificate of this very session is accepted over
+    // the same socketpair shuttle.
+    auto client = endpoint(Side::Client, credentials(ab.a));
+    auto server = endpoint(Side::Server, credentials(ab.b));
+    ASSERT_TRUE(client->send(as_bytes("arrives")));
+    shuttle_over_socketpair(*client, *server);
+    EXPECT_EQ(server->failure(), nullptr);
+    EXPECT_TRUE(server->established());
+    Bytes got = server->take_incoming();
+    EXPECT_EQ(std::string(got.begin(), got.end()), "arrives");
 }
 
 TEST(TlsEndpoint, APeerCertificateOutsideItsValidityIsRefused) {
