@@ -11,13 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "../crypto/vectors.hpp"
+
 namespace br {
 namespace {
 
-std::string vectors_dir() {
-    const char* d = std::getenv("BR_VECTORS_DIR");
-    return d ? d : "tests/vectors";
-}
+using test::vectors_dir;
 
 nlohmann::json load_tor_vectors() {
     std::ifstream in(vectors_dir() + "/tor/ed25519-blinding.json");

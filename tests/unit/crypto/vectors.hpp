@@ -1,6 +1,7 @@
-// Test-vector loading shared by the crypto and noise tests: files are found
-// under $BR_VECTORS_DIR (set by tests/unit/meson.build) and parsed with
-// nlohmann-json; hex fields become byte vectors.
+// Test-vector loading shared by the unit tests: files are found under
+// $BR_VECTORS_DIR (set by meson test), else under the folder compiled in
+// (BR_DEFAULT_VECTORS_DIR, the same one: a binary run by hand finds them),
+// and parsed with nlohmann-json; hex fields become byte vectors.
 #pragma once
 
 #include <cstdlib>
@@ -16,8 +17,12 @@ namespace br::test {
 
 inline std::string vectors_dir() {
     const char* dir = std::getenv("BR_VECTORS_DIR");
-    if (dir == nullptr || *dir == '\0') throw std::runtime_error("BR_VECTORS_DIR is not set");
-    return dir;
+    if (dir != nullptr && *dir != '\0') return dir;
+#ifdef BR_DEFAULT_VECTORS_DIR
+    return BR_DEFAULT_VECTORS_DIR;
+#else
+    throw std::runtime_error("BR_VECTORS_DIR is not set");
+#endif
 }
 
 // Parses $BR_VECTORS_DIR/<relative>; throws (failing the test) if missing.

@@ -10,6 +10,7 @@
 #include <functional>
 #include <sstream>
 
+#include "../crypto/vectors.hpp"
 #include "pair_test_util.hpp"
 
 namespace br::test {
@@ -157,9 +158,7 @@ std::string generate() {
 }
 
 TEST(ProtocolVectors, TheEnginesReproduceThePublishedVectors) {
-    const char* dir = std::getenv("BR_VECTORS_DIR");
-    ASSERT_NE(dir, nullptr) << "BR_VECTORS_DIR is not set";
-    const std::string path = std::string(dir) + "/protocol/handshake-1.1.txt";
+    const std::string path = test::vectors_dir() + "/protocol/handshake-1.1.txt";
     const std::string now = generate();
     ASSERT_FALSE(now.empty());
     // Twice from scratch: fixed entropy makes it deterministic.
