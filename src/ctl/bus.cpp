@@ -21,6 +21,19 @@ std::string describe(const sdbus::Error& e) {
         n == "org.freedesktop.DBus.Error.NameHasNoOwner") {
         return "blueratchetd is not running (nobody owns org.blueratchet on the system bus)";
     }
+    // Activation goes through systemd, under the alias that enabling the
+    // unit creates (dbus/org.blueratchet.service.in): no alias, not enabled.
+    if (n == "org.freedesktop.systemd1.NoSuchUnit") {
+        return "blueratchetd is not running and not enabled (systemctl enable --now blueratchet "
+               "to use it; while disabled, BlueZ pairs as it does without blueratchet)";
+    }
+    // Activation tried and the daemon did not come up.
+    if (n.rfind("org.freedesktop.DBus.Error.Spawn.", 0) == 0 ||
+        n.rfind("org.freedesktop.systemd1.", 0) == 0) {
+        return "blueratchetd failed to start (" + e.getMessage() +
+               "): check the configuration with `blueratchetctl check-config` and the log with "
+               "`journalctl -u blueratchet`";
+    }
     if (n == "org.freedesktop.DBus.Error.AccessDenied") {
         return "permission denied by the bus policy: run as root or as a member of group bluetooth";
     }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/util/peer_id.hpp"
+#include "ctl/bus.hpp"
 #include "fake_server.hpp"
 #include "private_bus.hpp"
 
@@ -403,6 +404,25 @@ TEST_F(Ctl, MonitorPrintsOneLinePerEventUntilInterrupted) {
     EXPECT_EQ(events[1]["peer_id"], peer1_);
     EXPECT_EQ(events[3]["reason"], "disconnected");
     EXPECT_EQ(events[4]["interfaces"][0], "org.blueratchet.Session1");
+}
+
+// What blueratchetctl says when the bus could not start the daemon
+// (issue #13 item 5).  The Spawn case also runs for real in install-tree;
+// NoSuchUnit needs systemd's bus (the alias of a disabled unit is missing).
+TEST(Describe, AFailedActivationSaysWhyAndWhereToLook) {
+    const std::string disabled = ctl::describe(sdbus::Error(
+        "org.freedesktop.systemd1.NoSuchUnit", "Unit dbus-org.blueratchet.service not found."));
+    EXPECT_NE(disabled.find("not enabled"), std::string::npos) << disabled;
+    EXPECT_NE(disabled.find("systemctl enable --now blueratchet"), std::string::npos) << disabled;
+    const std::string failed = ctl::describe(
+        sdbus::Error("org.freedesktop.systemd1.UnitFailed", "Unit blueratchet.service failed."));
+    EXPECT_NE(failed.find("failed to start (Unit blueratchet.service failed.)"), std::string::npos)
+        << failed;
+    EXPECT_NE(failed.find("blueratchetctl check-config"), std::string::npos) << failed;
+    EXPECT_NE(failed.find("journalctl -u blueratchet"), std::string::npos) << failed;
+    const std::string absent = ctl::describe(
+        sdbus::Error("org.freedesktop.DBus.Error.ServiceUnknown", "The name is not activatable"));
+    EXPECT_NE(absent.find("not running"), std::string::npos) << absent;
 }
 
 }  // namespace
