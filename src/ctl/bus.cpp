@@ -46,6 +46,23 @@ std::string describe(const sdbus::Error& e) {
     return e.getMessage().empty() ? n : n + ": " + e.getMessage();
 }
 
+int exit_status_of(const sdbus::Error& e) {
+    const std::string& n = e.getName();
+    if (n == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+        n == "org.freedesktop.DBus.Error.NameHasNoOwner" ||
+        n.rfind("org.freedesktop.DBus.Error.Spawn.", 0) == 0 ||
+        n.rfind("org.freedesktop.systemd1.", 0) == 0)
+        return exit_status::kNoDaemon;
+    if (n == "org.freedesktop.DBus.Error.AccessDenied" || n == errors::kNotPermitted)
+        return exit_status::kDenied;
+    if (n == "org.freedesktop.DBus.Error.NoReply" || n == "org.freedesktop.DBus.Error.Timeout" ||
+        n == "org.freedesktop.DBus.Error.TimedOut")
+        return exit_status::kNoAnswer;
+    if (n == errors::kNotFound) return exit_status::kNotFound;
+    if (n == errors::kInvalidArgument) return exit_status::kUsage;
+    return exit_status::kFailure;
+}
+
 ManagerProxy::ManagerProxy(sdbus::IConnection& conn)
     : ProxyInterfaces(conn, errors::kBusName, errors::kManagerPath) {
     registerProxy();
@@ -214,7 +231,7 @@ const SessionInfo* Snapshot::session_of(const PeerInfo& p) const {
 
 Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::string& adapter,
                     bool approvals_too) {
-    if (arg.empty()) throw Failure("empty peer argument");
+    if (arg.empty()) throw Failure("empty peer argument", exit_status::kUsage);
     struct Candidate {
         Target t;
         std::string label;
@@ -235,7 +252,7 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
         if (path.size() > 8 && path.compare(path.size() - 8, 8, "/session") == 0)
             path.resize(path.size() - 8);
         if (const auto* p = snap.peer_at(path)) return Target{p->adapter, p->device_id, p, nullptr};
-        throw Failure("no peer at " + daemon::shown(arg));
+        throw Failure("no peer at " + daemon::shown(arg), exit_status::kNotFound);
     }
 
     // 2. A BLE address.
@@ -255,7 +272,8 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
         std::optional<std::string> full;
         if (auto id = PeerId::parse(arg)) full = id->base64url();
         if (!full && arg.size() < 4)
-            throw Failure("peer " + daemon::shown(arg) + ": give at least 4 characters of its id");
+            throw Failure("peer " + daemon::shown(arg) + ": give at least 4 characters of its id",
+                          exit_status::kUsage);
         auto matches = [&](const std::string& b64) {
             if (full) return b64 == *full;
             if (b64.rfind(arg, 0) == 0) return true;
@@ -286,7 +304,8 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
     }
     if (found.empty()) {
         throw Failure("no peer matches " + daemon::shown(arg) +
-                      (adapter.empty() ? "" : " on " + daemon::shown(adapter)));
+                          (adapter.empty() ? "" : " on " + daemon::shown(adapter)),
+                      exit_status::kNotFound);
     }
     if (found.size() > 1) {
         std::string list;
@@ -294,8 +313,9 @@ Target resolve_peer(const Snapshot& snap, const std::string& arg, const std::str
             list += (i ? ", " : "") + found[i].label;
         if (found.size() > 5) list += ", ...";
         throw Failure("peer " + daemon::shown(arg) + " is ambiguous (" +
-                      std::to_string(found.size()) + " matches: " + list +
-                      "); give more of its id or --adapter");
+                          std::to_string(found.size()) + " matches: " + list +
+                          "); give more of its id or --adapter",
+                      exit_status::kUsage);
     }
     return found.front().t;
 }

@@ -18,13 +18,29 @@
 
 namespace br::ctl {
 
-// An error for the user: printed as "blueratchetctl: <message>", exit 1.
+// blueratchetctl's exit statuses, one per thing a script may want to tell
+// apart (as systemctl and nmcli do); blueratchetctl(1), "EXIT STATUS".
+namespace exit_status {
+inline constexpr int kOk = 0;
+inline constexpr int kFailure = 1;   // the daemon refused, or the operation failed
+inline constexpr int kUsage = 2;     // bad arguments, unknown command
+inline constexpr int kNotFound = 3;  // no such peer, adapter, session or file
+inline constexpr int kDenied = 4;    // the bus policy (or the daemon) said no to this user
+inline constexpr int kNoDaemon = 5;  // blueratchetd not running, not enabled, or failed to start
+inline constexpr int kNoAnswer = 6;  // blueratchetd did not answer in time
+}  // namespace exit_status
+
+// An error for the user: printed as "blueratchetctl: <message>", exit
+// `status`.
 struct Failure : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit Failure(const std::string& what, int status = exit_status::kFailure)
+        : std::runtime_error(what), status(status) {}
+    int status;
 };
 
-// One clear line for a D-Bus error.
+// One clear line for a D-Bus error, and the exit status it means.
 std::string describe(const sdbus::Error& e);
+int exit_status_of(const sdbus::Error& e);
 
 struct AdapterInfo {
     std::string path, name, address, device_id, role;

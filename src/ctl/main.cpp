@@ -10,6 +10,8 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -17,9 +19,11 @@
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/util/peer_id.hpp"
 #include "ctl/agent.hpp"
 #include "ctl/bus.hpp"
 #include "ctl/channel.hpp"
@@ -148,7 +152,8 @@ struct Bus {
         try {
             conn = sdbus::createSystemBusConnection();
         } catch (const sdbus::Error& e) {
-            throw Failure("cannot connect to the system bus: " + e.getMessage());
+            throw Failure("cannot connect to the system bus: " + e.getMessage(),
+                          exit_status::kNoDaemon);
         }
         manager = std::make_unique<ManagerProxy>(*conn);
     }
@@ -202,9 +207,20 @@ int cmd_adapters(const Options& o) {
     return 0;
 }
 
+// --adapter names an adapter the daemon serves (its form is checked for
+// every command before anything runs: valid_adapter_arg).
+void require_adapter(const Snapshot& snap, const std::string& adapter) {
+    if (adapter.empty()) return;
+    for (const auto& a : snap.adapters)
+        if (a.name == adapter) return;
+    throw Failure("blueratchetd serves no adapter " + daemon::shown(adapter),
+                  exit_status::kNotFound);
+}
+
 int cmd_peers(const Options& o) {
     Bus bus;
     auto snap = Snapshot::take(*bus.manager, false);
+    require_adapter(snap, o.adapter);
     std::vector<const PeerInfo*> peers;
     for (const auto& p : snap.peers) {
         if (o.adapter.empty() || p.adapter == o.adapter) peers.push_back(&p);
@@ -229,6 +245,7 @@ int cmd_peers(const Options& o) {
 int cmd_sessions(const Options& o) {
     Bus bus;
     auto snap = Snapshot::take(*bus.manager, false);
+    require_adapter(snap, o.adapter);
     std::vector<const SessionInfo*> sessions;
     for (const auto& s : snap.sessions) {
         if (o.adapter.empty() || s.adapter == o.adapter) sessions.push_back(&s);
@@ -345,12 +362,37 @@ int cmd_pairing(const Options& o, bool on) {
     return 0;
 }
 
+// What a command that changes one peer prints: a line, or with --json an
+// object naming the action, the adapter and the peer.
+void report(const Options& o, const std::string& action, const Target& t) {
+    if (o.json)
+        std::cout
+            << json{{"action", action}, {"adapter", t.adapter}, {"peer_id", t.device_id}}.dump(2)
+            << "\n";
+    else
+        std::cout << action << " " << t.device_id << " on " << t.adapter << "\n";
+}
+
 int cmd_forget(const Options& o) {
     Bus bus;
     auto snap = Snapshot::take(*bus.manager, false);
     Target t = resolve_peer(snap, o.peer, o.adapter, false);
     bus.manager->ForgetPeer(t.adapter, t.device_id);
-    std::cout << "forgot " << t.device_id << " on " << t.adapter << "\n";
+    report(o, "forgot", t);
+    return 0;
+}
+
+// Ends a live session now (Session1.Invalidate): its certificates are void
+// and the link is dropped; the peer stays paired and resumes next time.
+int cmd_revoke(const Options& o) {
+    Bus bus;
+    auto snap = Snapshot::take(*bus.manager, false);
+    Target t = resolve_peer(snap, o.peer, o.adapter, false);
+    const SessionInfo* s = snap.session_of(*t.peer);
+    if (!s) throw Failure("peer " + t.device_id + " has no live session", exit_status::kNotFound);
+    SessionProxy session(*bus.conn, s->path);
+    session.Invalidate();
+    report(o, "revoked", t);
     return 0;
 }
 
@@ -362,8 +404,7 @@ int cmd_decide(const Options& o, bool approve) {
         bus.manager->Approve(t.adapter, t.device_id);
     else
         bus.manager->Reject(t.adapter, t.device_id);
-    std::cout << (approve ? "approved " : "rejected ") << t.device_id << " on " << t.adapter
-              << "\n";
+    report(o, approve ? "approved" : "rejected", t);
     return 0;
 }
 
@@ -413,7 +454,7 @@ int cmd_export(const Options& o) {
     auto snap = Snapshot::take(*bus.manager, false);
     Target t = resolve_peer(snap, o.peer, o.adapter, false);
     const SessionInfo* s = snap.session_of(*t.peer);
-    if (!s) throw Failure("peer " + t.device_id + " has no live session");
+    if (!s) throw Failure("peer " + t.device_id + " has no live session", exit_status::kNotFound);
     SessionProxy session(*bus.conn, s->path);
     auto data = session.Export(o.what, o.format);
     if (o.out.empty() || o.out == "-") {
@@ -427,10 +468,21 @@ int cmd_export(const Options& o) {
     return 0;
 }
 
-int cmd_check_config(const Options& o) {
+// A file named on the command line must exist; the default one may be
+// absent (the daemon then runs on the defaults, and says so).
+int cmd_check_config(const Options& o, bool named) {
+    struct stat st {};
+    const bool present = ::stat(o.config.c_str(), &st) == 0;
+    if (!present && named)
+        throw Failure(o.config + ": " + std::strerror(errno), exit_status::kNotFound);
     auto r = br::daemon::load_config(o.config);
     if (r.error) throw Failure(r.error->message());
-    std::cout << o.config << ": OK\n";
+    const std::string verdict = present ? "OK" : "absent: blueratchetd runs on the defaults";
+    if (o.json)
+        std::cout << json{{"file", o.config}, {"present", present}, {"valid", true}}.dump(2)
+                  << "\n";
+    else
+        std::cout << o.config << ": " << verdict << "\n";
     return 0;
 }
 
@@ -651,6 +703,54 @@ std::string echo_cut(std::string msg, int argc, char** argv) {
     return msg;
 }
 
+// Command lines CLI11 would misread, taken care of before it parses:
+// - a base64url peer id may start with '-' (one in 64 does): CLI11 would
+//   take it for an option, so it becomes the same id in hex;
+// - a word where a command belongs that is no command: CLI11 only says
+//   "A subcommand is required", so it is named here.
+// Arguments after "--" (channel serve's command) are left alone.
+std::optional<std::string> prepare_arguments(std::vector<std::string>& args, const CLI::App& app) {
+    const CLI::App* level = &app;
+    bool in_command = true;  // still reading command words
+    for (auto& a : args) {
+        if (a == "--") break;
+        if (a.size() == PeerId::kBase64urlLen && a[0] == '-') {
+            if (auto id = PeerId::parse(a)) a = id->hex();
+        }
+        if (!in_command || a.empty() || a[0] == '-') continue;
+        if (level->get_subcommands({}).empty()) {
+            in_command = false;
+            continue;
+        }
+        const CLI::App* next = nullptr;
+        for (const auto* sub : level->get_subcommands({}))
+            if (sub->get_name() == a) next = sub;
+        if (!next) {
+            // A word after a command that takes no subcommand is its
+            // argument; at a level that needs one, it is an unknown command.
+            if (level->get_require_subcommand_min() == 0) {
+                in_command = false;
+                continue;
+            }
+            std::string known;
+            for (const auto* sub : level->get_subcommands({}))
+                known += (known.empty() ? "" : ", ") + sub->get_name();
+            return "unknown command " + daemon::shown(a) + " (" +
+                   (level == &app ? std::string("commands") : level->get_name() + " takes") + ": " +
+                   known + ")";
+        }
+        level = next;
+    }
+    return std::nullopt;
+}
+
+// --adapter's form, the same for every command (as the daemon checks it).
+bool valid_adapter_arg(const std::string& a) {
+    return !a.empty() && a.size() <= 32 && std::all_of(a.begin(), a.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+}
+
 }  // namespace
 }  // namespace br::ctl
 
@@ -661,6 +761,11 @@ int main(int argc, char** argv) {
                  "blueratchetctl"};
     app.require_subcommand(1);
     app.fallthrough();
+    app.footer(
+        "Exit status: 0 done; 1 failed (the daemon refused, or the operation failed); 2 usage "
+        "(bad arguments, unknown command); 3 not found (peer, adapter, live session or file); "
+        "4 permission denied; 5 blueratchetd not running, not enabled or failed to start; 6 no "
+        "answer in time.");
     app.add_flag("--json", o.json, "Machine-readable output (JSON)");
 
     auto peer_arg = [&](CLI::App* sub) {
@@ -687,7 +792,7 @@ int main(int argc, char** argv) {
     pairing_on
         ->add_option("seconds", o.seconds,
                      "How long (default: [Pairing] WindowSeconds of --config)")
-        ->check(CLI::Range(1u, 86400u));
+        ->check(CLI::Range(1u, br::daemon::kMaxPairingWindowSeconds));
     pairing_on->add_option("--adapter", o.adapter, "Only this adapter (default: all)");
     pairing_on->add_option("--config", o.config, "main.conf for the default length")
         ->capture_default_str();
@@ -695,6 +800,9 @@ int main(int argc, char** argv) {
     pairing_off->add_option("--adapter", o.adapter, "Only this adapter (default: all)");
     auto* forget = app.add_subcommand("forget", "Forget a peer (its ratchet state is deleted)");
     peer_arg(forget);
+    auto* revoke = app.add_subcommand(
+        "revoke", "End a peer's live session now (it stays paired and resumes next time)");
+    peer_arg(revoke);
     auto* exp = app.add_subcommand("export", "Export a live session's certificate or key");
     peer_arg(exp);
     exp->add_option("--what", o.what, "certificate | peer-certificate | key")
@@ -728,16 +836,33 @@ int main(int argc, char** argv) {
     auto* check = app.add_subcommand("check-config", "Check a main.conf");
     check->add_option("file", o.config, "The file")->capture_default_str();
 
+    auto usage_error = [&](const std::string& what) {
+        std::cerr << "blueratchetctl: " << echo_cut(what, argc, argv) << "\n"
+                  << "Try 'blueratchetctl --help'.\n";
+        return exit_status::kUsage;
+    };
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (auto bad = prepare_arguments(args, app)) return usage_error(*bad);
     try {
-        app.parse(argc, argv);
+        std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+        app.parse(args);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "blueratchetctl: " << echo_cut(e.what(), argc, argv) << "\n"
-                  << "Try 'blueratchetctl --help'.\n";
-        return 2;
+        return usage_error(e.what());
+    }
+    if (!o.adapter.empty() && !valid_adapter_arg(o.adapter))
+        return usage_error("bad adapter name " + br::daemon::shown(o.adapter) +
+                           " (an adapter is named like hci0)");
+    // --json is honoured by every command that prints a result; the ones
+    // that print data or a conversation refuse it rather than ignore it.
+    for (const auto* raw : {exp, agent, channel_connect, channel_serve}) {
+        if (o.json && *raw)
+            return usage_error(
+                "--json is not supported by `" + raw->get_name() + "` (its output is " +
+                (raw == exp ? "the certificate or key itself" : "a live stream") + ")");
     }
 
     try {
@@ -750,6 +875,7 @@ int main(int argc, char** argv) {
         if (*pairing_on) return cmd_pairing(o, true);
         if (*pairing_off) return cmd_pairing(o, false);
         if (*forget) return cmd_forget(o);
+        if (*revoke) return cmd_revoke(o);
         if (*exp) return cmd_export(o);
         if (*approve) return cmd_decide(o, true);
         if (*reject) return cmd_decide(o, false);
@@ -757,17 +883,17 @@ int main(int argc, char** argv) {
         if (*agent) return cmd_agent(o);
         if (*channel_connect) return cmd_channel_connect(o);
         if (*channel_serve) return cmd_channel_serve(o);
-        if (*check) return cmd_check_config(o);
+        if (*check) return cmd_check_config(o, check->count("file") > 0);
     } catch (const Failure& e) {
         std::cerr << "blueratchetctl: " << echo_cut(e.what(), argc, argv) << "\n";
-        return 1;
+        return e.status;
     } catch (const sdbus::Error& e) {
         std::cerr << "blueratchetctl: " << echo_cut(describe(e), argc, argv) << "\n";
-        return 1;
+        return exit_status_of(e);
     } catch (const std::exception& e) {
         std::cerr << "blueratchetctl: " << echo_cut(e.what(), argc, argv) << "\n";
-        return 1;
+        return exit_status::kFailure;
     }
     std::cerr << "blueratchetctl: no command\n";
-    return 2;
+    return exit_status::kUsage;
 }

@@ -334,7 +334,7 @@ struct Parser {
             config.channel_psm = static_cast<std::uint16_t>(*n);
             return 1;
         } else if (id == "Pairing.WindowSeconds") {
-            return ranged(1, 3600, config.pairing_window_seconds);
+            return ranged(1, kMaxPairingWindowSeconds, config.pairing_window_seconds);
         } else if (id == "Pairing.ApprovalTimeout") {
             return ranged(1, 25, config.approval_timeout_seconds);
         } else if (id == "Pairing.RefusedFirstContactsPerMinute") {

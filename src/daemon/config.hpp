@@ -36,6 +36,12 @@ namespace br::daemon {
 
 // Which GATT roles this daemon plays (main.conf [General] Role); the
 // handshake's own Role (initiator, responder) is br::Role.
+// The longest pairing window, wherever one is opened: [Pairing]
+// WindowSeconds, --pairing-window, Manager1.SetPairingWindow and
+// `blueratchetctl pairing on`.  An hour: a window is for a person standing
+// at both devices, not a standing policy (that is the allowlist plugin).
+inline constexpr std::uint32_t kMaxPairingWindowSeconds = 3600;
+
 enum class GattRoles { Peripheral, Central, Both };
 enum class OnExpiry { Rekey, Disconnect };
 

@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
             std::string v = value("--pairing-window");
             char* end = nullptr;
             unsigned long s = std::strtoul(v.c_str(), &end, 10);
-            if (v.empty() || *end || s > 86400) {
-                std::cerr << "blueratchetd: --pairing-window takes 0..86400 seconds\n";
+            if (v.empty() || *end || s > kMaxPairingWindowSeconds) {
+                std::cerr << "blueratchetd: --pairing-window takes 0.." << kMaxPairingWindowSeconds
+                          << " seconds\n";
                 return 2;
             }
             window = static_cast<std::uint32_t>(s);

@@ -662,8 +662,10 @@ ApiResult<bool> Manager::set_pairing_window(const std::string& adapter_name,
                                             std::uint32_t seconds) {
     auto* a = adapter_by_name(adapter_name);
     if (!a) return api_failure(ApiError::NotFound, "no adapter " + adapter_name);
-    if (seconds > 86400)
-        return api_failure(ApiError::InvalidArgument, "a pairing window is at most 86400 s");
+    if (seconds > kMaxPairingWindowSeconds)
+        return api_failure(
+            ApiError::InvalidArgument,
+            "a pairing window is at most " + std::to_string(kMaxPairingWindowSeconds) + " s");
     loop_.cancel(a->window_timer);
     a->window_timer = 0;
     if (seconds == 0) {

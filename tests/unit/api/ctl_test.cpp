@@ -180,13 +180,13 @@ TEST_F(Ctl, ShowAcceptsEveryPeerSpelling) {
     EXPECT_NE(r.out.find("No live session"), std::string::npos) << r.out;
 
     r = ctl({"show", "zzzzzz"});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 3);  // not found
     EXPECT_EQ(r.err, "blueratchetctl: no peer matches \"zzzzzz\"\n");
     r = ctl({"show", "AA"});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 2);  // usage
     EXPECT_NE(r.err.find("at least 4 characters"), std::string::npos) << r.err;
     r = ctl({"show", peer1_, "--adapter", "hci1"});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 3);
 }
 
 TEST_F(Ctl, PairingWindow) {
@@ -214,7 +214,7 @@ TEST_F(Ctl, PairingWindow) {
     EXPECT_NE(r.err.find(conf + ":2: WindowSeconds: must be 1..3600"), std::string::npos) << r.err;
 
     r = ctl({"pairing", "on", "10", "--adapter", "hci7"});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 3);
     EXPECT_EQ(r.err, "blueratchetctl: no adapter hci7\n");
 }
 
@@ -224,13 +224,13 @@ TEST_F(Ctl, Forget) {
     EXPECT_EQ(r.out, "forgot " + peer1_ + " on hci0\n");
     EXPECT_EQ(json::parse(ctl({"peers", "--json"}).out).size(), 1u);
     r = ctl({"forget", peer1_});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 3);
     EXPECT_NE(r.err.find("no peer matches"), std::string::npos) << r.err;
 }
 
 TEST_F(Ctl, ExportWritesFilesWithTheRightModes) {
     CtlRun r = ctl({"export", peer1_});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 3);
     EXPECT_EQ(r.err, "blueratchetctl: peer " + peer1_ + " has no live session\n");
 
     control("Mint", std::string("hci0"), peer1_, std::string("pair"));
@@ -267,7 +267,7 @@ TEST_F(Ctl, OnlyRootExportsKeys) {
                                     "--clear-groups"};
     // The private bus lets anyone call: this is the daemon's own check.
     CtlRun r = run_ctl(bus_->address(), {"export", peer1_, "--what", "key"}, nobody);
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 4);  // permission denied
     EXPECT_EQ(r.err, "blueratchetctl: only root may export a session private key\n");
     EXPECT_EQ(r.out, "");
     r = run_ctl(bus_->address(), {"export", peer1_, "--what", "certificate"}, nobody);
@@ -295,7 +295,7 @@ TEST_F(Ctl, ApproveAndReject) {
 
     // A paired peer with nothing pending: the daemon says so.
     r = ctl({"approve", peer1_});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 3);
     EXPECT_EQ(r.err, "blueratchetctl: no pending approval for " + peer1_ + "\n");
 }
 
@@ -325,12 +325,12 @@ TEST_F(Ctl, ErrorsAndUsage) {
 TEST_F(Ctl, DaemonMissing) {
     PrivateBus empty;
     CtlRun r = run_ctl(empty.address(), {"status"});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 5);  // no daemon
     EXPECT_EQ(r.err,
               "blueratchetctl: blueratchetd is not running (nobody owns org.blueratchet on the "
               "system bus)\n");
     r = run_ctl("unix:path=/nonexistent/bus", {"peers"});
-    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(r.status, 5);
     EXPECT_EQ(r.err.rfind("blueratchetctl: cannot connect to the system bus: ", 0), 0u) << r.err;
 }
 
@@ -404,6 +404,81 @@ TEST_F(Ctl, MonitorPrintsOneLinePerEventUntilInterrupted) {
     EXPECT_EQ(events[1]["peer_id"], peer1_);
     EXPECT_EQ(events[3]["reason"], "disconnected");
     EXPECT_EQ(events[4]["interfaces"][0], "org.blueratchet.Session1");
+}
+
+// Issue #13 item 5: blueratchetctl in scripts.  Exit statuses a script can
+// tell apart (2 usage, 3 not found, 4 denied above, 5 no daemon), unknown
+// commands named, a peer id that starts with '-', --json honoured or
+// refused, check-config of a missing file, the pairing window's bound,
+// --adapter checked the same everywhere, revoke.
+TEST_F(Ctl, CommandLinesForScripts) {
+    CtlRun r = ctl({"frobnicate"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("unknown command \"frobnicate\""), std::string::npos) << r.err;
+    r = ctl({"pairing", "sideways"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("unknown command \"sideways\" (pairing takes: on, off)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(ctl({"revoke"}).status, 2);  // a command without its peer
+
+    // One base64url id in 64 starts with '-': still a peer, not an option.
+    PeerId::Bytes32 bytes{};
+    bytes[0] = 0xf8;  // top six bits 62: '-'
+    bytes[1] = 0x42;
+    const std::string dash = PeerId(bytes).base64url();
+    ASSERT_EQ(dash[0], '-');
+    control("AddPeer", std::string("hci0"), dash, std::string("AA:BB:CC:00:00:2D"));
+    r = ctl({"show", dash});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("Peer " + dash), std::string::npos) << r.out;
+    r = ctl({"--json", "show", dash, "--adapter", "hci0"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["device_id"], dash);
+
+    // Not found: a peer, an adapter, a live session, a file.
+    EXPECT_EQ(ctl({"show", make_id(99)}).status, 3);
+    EXPECT_EQ(ctl({"peers", "--adapter", "hci7"}).status, 3);
+    EXPECT_EQ(ctl({"export", peer2_}).status, 3);
+    r = ctl({"check-config", "/nonexistent/main.conf"});
+    EXPECT_EQ(r.status, 3);
+    EXPECT_NE(r.err.find("No such file"), std::string::npos) << r.err;
+
+    // --adapter's form is checked before anything, by every command.
+    for (const auto& cmd :
+         std::vector<std::vector<std::string>>{{"peers", "--adapter", "hci0/../x"},
+                                               {"show", peer1_, "--adapter", "hci0 x"},
+                                               {"pairing", "off", "--adapter", "-"},
+                                               {"agent", "--adapter", "hci0;"}}) {
+        r = ctl(cmd);
+        EXPECT_EQ(r.status, 2) << cmd[0] << ": " << r.err;
+        EXPECT_NE(r.err.find("bad adapter name"), std::string::npos) << cmd[0] << ": " << r.err;
+    }
+    // The pairing window is bounded as [Pairing] WindowSeconds is.
+    EXPECT_EQ(ctl({"pairing", "on", "3601"}).status, 2);
+    EXPECT_EQ(ctl({"pairing", "on", "3600"}).status, 0);
+
+    // --json: honoured, or refused (never silently ignored).
+    r = ctl({"--json", "forget", peer2_});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["action"], "forgot");
+    for (const auto& cmd :
+         std::vector<std::vector<std::string>>{{"--json", "export", peer1_},
+                                               {"--json", "agent"},
+                                               {"--json", "channel", "connect", peer1_, "echo"}}) {
+        r = ctl(cmd);
+        EXPECT_EQ(r.status, 2) << cmd[1] << ": " << r.err;
+        EXPECT_NE(r.err.find("--json is not supported"), std::string::npos) << r.err;
+    }
+
+    // revoke: the live session ends (Session1.Invalidate); none left: 3.
+    control("Mint", std::string("hci0"), peer1_, std::string("pair"));
+    r = ctl({"revoke", peer1_});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "revoked " + peer1_ + " on hci0\n");
+    r = ctl({"--json", "sessions"});
+    EXPECT_EQ(json::parse(r.out).size(), 0u) << r.out;
+    EXPECT_EQ(ctl({"revoke", peer1_}).status, 3);
 }
 
 // What blueratchetctl says when the bus could not start the daemon

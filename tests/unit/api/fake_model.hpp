@@ -212,6 +212,12 @@ class FakeModel : public Model {
         for (int fd : channel_fds) ::close(fd);
     }
 
+    // A newly stored peer, announced as the manager does.
+    void add_peer(const std::string& adapter, const std::string& id, const std::string& addr) {
+        add_peer_silently(adapter, id, addr, "");
+        if (listener_.peer_added) listener_.peer_added(peers_.back());
+    }
+
   private:
     void add_peer_silently(const std::string& adapter, const std::string& id,
                            const std::string& addr, const std::string& alias) {

@@ -49,6 +49,9 @@ class Server {
             [this](const std::string& peer, const std::string& alias) {
                 model.rename_peer(peer, alias);
             });
+        control_->registerMethod("AddPeer").onInterface(iface).implementedAs(
+            [this](const std::string& adapter, const std::string& peer,
+                   const std::string& address) { model.add_peer(adapter, peer, address); });
         control_->registerMethod("AddAdapter")
             .onInterface(iface)
             .implementedAs([this](const std::string& name) { model.add_adapter(name); });
