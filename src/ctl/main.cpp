@@ -30,6 +30,7 @@
 #include "daemon/api/errors.hpp"
 #include "daemon/config.hpp"
 #include "daemon/shown.hpp"
+#include "version.hpp"
 
 namespace br::ctl {
 namespace {
@@ -759,6 +760,7 @@ int main(int argc, char** argv) {
     Options o;
     CLI::App app{"blueratchetctl - control blueratchetd (org.blueratchet on the system bus)",
                  "blueratchetctl"};
+    app.set_version_flag("--version", std::string("blueratchetctl ") + BR_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
     app.footer(
@@ -849,6 +851,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         return usage_error(e.what());

@@ -25,12 +25,13 @@
 #include "daemon/daemon.hpp"
 #include "daemon/event_loop.hpp"
 #include "daemon/log.hpp"
+#include "version.hpp"
 
 namespace {
 
 void usage(std::ostream& os) {
     os << "usage: blueratchetd [--config PATH] [--state-dir DIR] [--plugin-dir DIR] [--debug]"
-          " [--pairing-window SECONDS]\n"
+          " [--pairing-window SECONDS] [--version]\n"
           "  --config PATH            main.conf (default /etc/blueratchet/main.conf)\n"
           "  --state-dir DIR          overrides [General] StateDirectory\n"
           "  --plugin-dir DIR         overrides [General] PluginDirectory\n"
@@ -106,6 +107,9 @@ int main(int argc, char** argv) {
             window = static_cast<std::uint32_t>(s);
         } else if (a == "--help" || a == "-h") {
             usage(std::cout);
+            return 0;
+        } else if (a == "--version") {
+            std::cout << "blueratchetd " << BR_VERSION << "\n";
             return 0;
         } else {
             std::cerr << "blueratchetd: unknown argument " << a << "\n";

@@ -23,6 +23,7 @@
 #include "core/store/state.hpp"
 #include "core/time/clock.hpp"
 #include "sim/link.hpp"
+#include "version.hpp"
 
 namespace fs = std::filesystem;
 using namespace br;
@@ -190,6 +191,7 @@ int main(int argc, char** argv) {
     app.add_option("--state", state_dir,
                    "state directory (default: a temporary one, removed at exit)");
     app.add_flag("--quiet,-q", quiet, "only the summary");
+    app.set_version_flag("--version", std::string("blueratchet-sim ") + BR_VERSION);
     CLI11_PARSE(app, argc, argv);
 
     if (!out_dir.empty()) {

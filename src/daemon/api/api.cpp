@@ -18,10 +18,7 @@
 #include "daemon/api/raw_bus.hpp"
 #include "daemon/shown.hpp"
 #include "org.blueratchet.Manager1_adaptor.h"
-
-#ifndef BR_VERSION
-#define BR_VERSION "unknown"
-#endif
+#include "version.hpp"
 
 namespace br::daemon {
 
