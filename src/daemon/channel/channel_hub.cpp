@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/channel/channel_hub.hpp"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/cert/certificate.hpp"
@@ -18,6 +20,10 @@ ChannelHub::ChannelHub(Loop& loop, Sessions& sessions, Transport& transport,
 
 ChannelHub::~ChannelHub() {
     loop_.cancel(reaper_);
+    for (int fd : spacers_) {
+        loop_.unwatch_fd(fd);
+        ::close(fd);
+    }
     for (auto& [id, e] : entries_) {
         e.relay.reset();  // closes without calling back
         if (e.connecting_fd >= 0) {
@@ -175,7 +181,10 @@ void ChannelHub::on_connected(std::uint64_t id) {
     std::string why;
     std::unique_ptr<channel::TlsEndpoint> t;
     if (int err = transport_.connect_result(fd)) {
+        ::close(fd);
+        if (err == ECONNREFUSED && !e->retried && retry(*e)) return;
         why = std::string("cannot reach the peer: ") + std::strerror(err);
+        return finished(id, why);
     } else if (auto s = sessions_.by_peer(e->key.adapter, e->key.peer); !s || !s->keys) {
         why = "the session ended";
     } else {
@@ -199,6 +208,41 @@ void ChannelHub::on_connected(std::uint64_t id) {
         entry->opened = nullptr;
         cb(std::nullopt);
     });
+}
+
+// Linux (6.1 at least) can leave the peer's kernel holding a channel
+// identifier ours has freed: when both bluetoothds open their EATT channels
+// at once, a response is matched to the wrong channel by its signalling
+// identifier, and the peer keeps a half-closed channel (in the system tier's
+// capture: for at least the 12 s until the test gave up).  Our kernel
+// gives each new channel the lowest free identifier, so an open retried
+// alone would be refused again ("Source CID already allocated", which
+// reaches us as ECONNREFUSED).  The retry therefore opens a spacer first,
+// which takes that identifier, and the channel itself gets the next one.
+// The spacer is closed when its own answer comes, never while pending (a
+// request withdrawn unanswered would leave the peer a channel of its own).
+bool ChannelHub::retry(Entry& e) {
+    e.retried = true;
+    auto s = sessions_.by_peer(e.key.adapter, e.key.peer);
+    if (!s || !s->keys) return false;
+    auto spacer = transport_.connect(*s);
+    auto fd = transport_.connect(*s);
+    if (spacer) {
+        const int sfd = *spacer;
+        spacers_.insert(sfd);
+        loop_.watch_fd(sfd, EPOLLOUT, [this, sfd](std::uint32_t) {
+            loop_.unwatch_fd(sfd);
+            ::close(sfd);
+            spacers_.erase(sfd);
+        });
+    }
+    if (!fd) return false;
+    log::info("session channel to adapter=", e.key.adapter, " peer=", e.key.peer.base64url(),
+              " refused: trying once more past the channel identifier the peer may hold");
+    e.connecting_fd = *fd;
+    const std::uint64_t id = e.id;
+    loop_.watch_fd(*fd, EPOLLOUT, [this, id](std::uint32_t) { on_connected(id); });
+    return true;
 }
 
 void ChannelHub::finished(std::uint64_t id, const std::string& why) {

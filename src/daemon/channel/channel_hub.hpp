@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every session channel of the daemon (issue #12; docs/PROTOCOL.md 8.3):
 // the services applications offer, the L2CAP listener on which peers open
 // channels, the channels being opened and the open ones, by session.
@@ -18,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -120,7 +122,8 @@ class ChannelHub {
         int app_fd = -1;  // the opener's, until the relay takes it
         std::string service;
         Opened opened;
-        bool dead = false;  // finished; erased on a later turn
+        bool retried = false;  // a refused open is tried once more (retry())
+        bool dead = false;     // finished; erased on a later turn
     };
     struct Service {
         std::string owner;
@@ -129,6 +132,7 @@ class ChannelHub {
 
     void on_listen(std::uint32_t events);
     void on_connected(std::uint64_t id);
+    bool retry(Entry& e);
     ChannelRelay::Answer answer(const Key& key, const std::string& service);
     std::unique_ptr<channel::TlsEndpoint> tls(channel::TlsEndpoint::Side side,
                                               const handshake::Session& keys, std::string& why);
@@ -142,6 +146,7 @@ class ChannelHub {
     int listen_fd_ = -1;
     std::map<std::string, Service> services_;
     std::map<std::uint64_t, Entry> entries_;
+    std::set<int> spacers_;  // retry()'s placeholders, closed when answered
     std::uint64_t next_id_ = 1;
     Loop::TimerId reaper_ = 0;
 };

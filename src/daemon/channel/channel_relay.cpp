@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/channel/channel_relay.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One session channel in the daemon (issue #12): the transport socket to
 // the peer's daemon (an LE L2CAP credit-based channel, SOCK_SEQPACKET), the
 // mutual TLS over it (core/channel/tls_endpoint.hpp), and the application's

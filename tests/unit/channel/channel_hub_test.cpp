@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Two daemons' ChannelHubs (src/daemon/channel/channel_hub.hpp) on the
 // daemon's EventLoop, with the sessions of a real pairing and a transport of
 // AF_UNIX SOCK_SEQPACKET sockets standing in for L2CAP (the real one runs in
@@ -183,6 +184,31 @@ TEST(ChannelHub, RefusalsSayWhy) {
     });
     EXPECT_EQ(d.open("echo", &why), -1);
     EXPECT_NE(why.find("NoSuchService"), std::string::npos) << why;
+    EXPECT_TRUE(d.delivered.empty());
+}
+
+// The system tier's capture (2026-12-07): the peer's kernel held a channel
+// identifier ours had freed, and refused the open that got it again.
+TEST(ChannelHub, AnOpenRefusedOverAStaleChannelIdentifierIsRetriedPastIt) {
+    Daemons d;
+    d.ta.peer_holds_stale({64});
+    int app = d.open("echo");
+    ASSERT_GE(app, 0);
+    EXPECT_EQ(d.ta.connects(), 3);  // refused; then the spacer and the channel
+    int far = d.b_app();
+    ASSERT_GE(far, 0);
+    ASSERT_EQ(::write(app, "hello", 5), 5);
+    EXPECT_EQ(read_some(far), "hello");
+    ::close(app);
+}
+
+TEST(ChannelHub, ARefusedOpenIsRetriedOnceOnly) {
+    Daemons d;
+    d.ta.peer_holds_stale({64, 65});
+    std::string why;
+    EXPECT_EQ(d.open("echo", &why), -1);
+    EXPECT_EQ(why, "cannot reach the peer: Connection refused");
+    EXPECT_EQ(d.ta.connects(), 3);
     EXPECT_TRUE(d.delivered.empty());
 }
 

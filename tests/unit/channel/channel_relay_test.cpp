@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Two daemons' ChannelRelays (src/daemon/channel/) back to back on the
 // daemon's EventLoop, over a SOCK_SEQPACKET transport with a small MTU and
 // the TLS of a real session, with an "application" on each side's plaintext

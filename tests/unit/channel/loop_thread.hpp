@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The daemon's EventLoop on a thread of its own, for tests that drive
 // sockets from the test's thread: run() and call() hand the loop work.
 #pragma once

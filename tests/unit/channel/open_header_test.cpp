@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The opening exchange of a session channel (docs/PROTOCOL.md 8.3).
 #include "core/channel/open_header.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The session channel's mutual TLS (src/core/channel/tls_endpoint.hpp)
 // between the sessions of real pairings and resumes.
 #include "core/channel/tls_endpoint.hpp"

@@ -1,16 +1,21 @@
+// SPDX-License-Identifier: MIT
 // A stand-in for the L2CAP transport of session channels in unit tests
 // (the real one runs in the system tier): abstract AF_UNIX SOCK_SEQPACKET
 // sockets, message boundaries kept as L2CAP's SDUs keep them.
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "daemon/channel/channel_hub.hpp"
 
@@ -49,7 +54,68 @@ class UnixTransport : public ChannelHub::Transport {
         std::string who = path.substr(prefix().size());  // "<name>-<n>"
         return Incoming{fd, name_, who.substr(0, who.find('-'))};
     }
+    // Models the kernel's channel identifiers (lowest free from 64) and a
+    // peer that holds `cids` stale: an open that gets one is refused, as
+    // Linux refuses "Source CID already allocated" (ECONNREFUSED, after
+    // connect() returned).  ChannelHub::retry() is about this.
+    void peer_holds_stale(std::set<int> cids) { stale_ = std::move(cids); }
+    int connects() const { return connects_; }
+
     Expected<int, int> connect(const ChannelHub::Session& s) override {
+        ++connects_;
+        if (int cid = stale_.empty() ? 0 : allocate_cid(); stale_.count(cid)) {
+            int sv[2];
+            if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+                return unexpected(errno);
+            refused_.push_back(sv[0]);
+            keep(cid, sv[0]);
+            ::close(sv[1]);  // writable at once, and its answer is the refusal
+            return sv[0];
+        }
+        auto fd = connect_unix(s);
+        if (fd && !stale_.empty()) keep(allocate_cid(), *fd);
+        return fd;
+    }
+    int connect_result(int fd) override {
+        for (int r : refused_)
+            if (r == fd && alive(fd)) return ECONNREFUSED;
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        return err;
+    }
+    std::size_t send_mtu(int) override { return 185; }
+
+  private:
+    struct Held {
+        int fd;
+        ino_t inode;
+    };
+    bool alive(int fd) const {
+        struct stat st {};
+        for (const auto& [cid, h] : held_)
+            if (h.fd == fd) return ::fstat(fd, &st) == 0 && st.st_ino == h.inode;
+        return false;
+    }
+    // The lowest identifier no open socket of ours holds.
+    int allocate_cid() {
+        int cid = 64;
+        for (;; ++cid) {
+            auto it = held_.find(cid);
+            struct stat st {};
+            if (it == held_.end() || ::fstat(it->second.fd, &st) != 0 ||
+                st.st_ino != it->second.inode) {
+                held_.erase(cid);
+                return cid;
+            }
+        }
+    }
+    void keep(int cid, int fd) {
+        struct stat st {};
+        ::fstat(fd, &st);
+        held_[cid] = Held{fd, st.st_ino};
+    }
+    Expected<int, int> connect_unix(const ChannelHub::Session& s) {
         int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         socklen_t len;
         sockaddr_un self = at(name_ + "-" + std::to_string(++n_), len);
@@ -62,17 +128,13 @@ class UnixTransport : public ChannelHub::Transport {
         }
         return fd;
     }
-    int connect_result(int fd) override {
-        int err = 0;
-        socklen_t len = sizeof err;
-        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        return err;
-    }
-    std::size_t send_mtu(int) override { return 185; }
 
-  private:
     std::string name_;
     int n_ = 0;
+    std::set<int> stale_;
+    int connects_ = 0;
+    std::map<int, Held> held_;
+    std::vector<int> refused_;
 };
 
 }  // namespace br::daemon
