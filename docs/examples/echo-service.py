@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # A session channel service and client in one file (docs/API.md).
 #   echo-service.py serve             offer "echo" to every peer with a live session
 #   echo-service.py connect PEER_ID   send a line to PEER_ID's "echo", print the answer

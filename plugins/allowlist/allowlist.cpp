@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `allowlist` approval plugin: a first contact is approved iff the
 // peer's identity (base64url or hex) is listed in a file, and, when the
 // entry also names a BLE address, the contact comes from that address.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Small helpers the shipped plugins share: configuration lookup, logging,
 // error reporting across the C ABI.  Header-only; each plugin is its own
 // shared object.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `confirm` approval plugin: a first contact waits for an operator.
 // The short code is logged and the first contact shows in `blueratchetctl
 // monitor` / `blueratchetctl approvals`; `blueratchetctl approve <peer>` or

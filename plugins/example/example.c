@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A minimal blueratchetd plugin in C (docs/PLUGINS.md walks through it).
  *
  * It is both an approval plugin (it approves a first contact only while

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `exec` hook plugin: runs a program on every mint and invalidation.
 //
 //   [Plugin:exec]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `window` approval plugin (the default): a first contact is approved
 // only while the adapter's pairing window is open (`blueratchetctl pairing
 // on`, --pairing-window).  No configuration.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The `x509-export` hook plugin: while a session is live its certificates
 // and key are files, for programs that want them (a TLS server, a VPN):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ctl/agent.hpp"
 
 #include <poll.h>

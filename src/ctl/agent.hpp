@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `blueratchetctl agent`: the person at a terminal as the approval policy's
 // operator, on either side of a first contact, the way bluetoothctl's agent
 // asks about a passkey.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ctl/bus.hpp"
 
 #include <algorithm>

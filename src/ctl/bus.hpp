@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // blueratchetctl's view of org.blueratchet: one GetManagedObjects snapshot,
 // the proxies generated from dbus/*.xml, and how user arguments name peers.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "ctl/channel.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `blueratchetctl channel`: session channels from the shell (docs/API.md,
 // "Session channels"), in the spirit of socat and ncat.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // blueratchetctl: the operator's command line for blueratchetd, over the
 // org.blueratchet API on the system bus (DBUS_SYSTEM_BUS_ADDRESS is
 // honoured).  Exit status: 0 done, 1 error (one line on stderr), 2 usage.

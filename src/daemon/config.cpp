@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // /etc/blueratchet/main.conf parser (schema and defaults in config.hpp).
 //
 // inih does the tokenizing.  Debian's libinih is built without

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // /etc/blueratchet/main.conf, in the style of BlueZ's main.conf:
 //
 //   [General]

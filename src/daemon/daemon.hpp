@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // blueratchetd's wiring: the bus connection, the BlueZ glue
 // (src/daemon/bluez/) and the manager (src/daemon/manager/), all on one
 // event loop.  BlueZ events go to the manager; its requests (disconnect)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/event_loop.hpp"
 
 #include <sdbus-c++/IConnection.h>

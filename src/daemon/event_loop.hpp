@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The daemon's single-threaded event loop: epoll over file descriptors, a
 // timer queue on CLOCK_MONOTONIC, and the sd-bus connection integrated
 // through sdbus-c++'s getEventLoopPollData()/processPendingRequest().

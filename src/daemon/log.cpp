@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/log.hpp"
 
 #include <unistd.h>

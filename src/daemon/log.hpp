@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Logging to stderr with journald priority prefixes ("<3>" error, "<4>"
 // warning, "<6>" info, "<7>" debug), one line per call.  Nothing secret is
 // ever passed here: no seeds, keys or raw handshake messages.

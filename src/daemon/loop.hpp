@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the daemon's logic needs of an event loop: one-shot timers on the
 // monotonic clock, file-descriptor watches, and the time now.  EventLoop
 // (event_loop.hpp) is the real one, on epoll and the bus; the unit tests of

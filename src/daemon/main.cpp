@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // blueratchetd [--config PATH] [--state-dir DIR] [--plugin-dir DIR] [--debug]
 //              [--pairing-window SECONDS]
 //

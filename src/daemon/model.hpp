@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The daemon as the management API sees it.
 //
 // src/daemon/api/ (the org.blueratchet D-Bus objects) is written against this

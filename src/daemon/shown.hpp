@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Values a caller sent, as error messages and log lines echo them: at most
 // 64 bytes of the value, then an ellipsis and its length (issue #10, item
 // 9b: three invalid 20 MiB arguments, each echoed whole into its error reply,

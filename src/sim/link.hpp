@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An in-memory GATT-like link with virtual time: it carries the fragments
 // each side's handshake::Pump cuts at the ATT MTU (src/core/frame/); each
 // fragment may be lost, and arrives after the configured one-way latency.

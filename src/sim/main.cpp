@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // blueratchet-sim: pairs peers and reconnects them over an in-memory link.
 //
 // Device 0 is a central (gateway); devices 1..N-1 are peripherals that each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench_air: bytes on the air and round trips of a pairing and a resume, at
 // ATT MTU 23 and 247, beside TLS 1.3 and two BLE protocols of the same kind.
 // Prints one JSON document (scripts/bench turns it into the table of

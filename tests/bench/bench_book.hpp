@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A PeerBook over a std::map, for the benchmarks: no disk, so an engine's
 // measured cost is its own (plus rebuilding Holdings in guarded memory, which
 // any real book does too).

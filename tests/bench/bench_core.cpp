@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench_core: what a pairing, a resume and a session certificate cost, per
 // side, next to the primitives they are made of, measured in the same run.
 //

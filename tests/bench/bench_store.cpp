@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench_store: how the real store's costs grow with the number of stored
 // peers, and memory with the number of live sessions.  Prints JSON lines.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench_tls: what OpenSSL's TLS 1.3 handshake with mutual certificate
 // authentication costs each side, and what a TLS 1.3 PSK resumption costs,
 // measured like bench_core's engine sides so scripts/bench can put them in

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # tests/bench/daemon_rss.py BLUERATCHETD STATE_DIR PEERS [--counts 0,1000,PEERS]
 #
 # blueratchetd's resident memory with 0, 1,000 and PEERS stored peers (or

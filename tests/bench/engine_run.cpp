@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "engine_run.hpp"
 
 #include "core/handshake/pump.hpp"

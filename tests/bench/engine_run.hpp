@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One blueratchet connection run to completion in memory, both engines in
 // this thread behind their handshake::Pumps, recording every message: what
 // bench_air measures the air with and bench_store keeps live sessions from.  (bench_core has its

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # tests/bench/report.py OUT ROOT BUILD
 #
 # Turns the raw outputs scripts/bench left in OUT (core.txt, tls.json,

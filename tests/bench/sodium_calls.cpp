@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sodium_calls.hpp"
 
 #include <sodium.h>

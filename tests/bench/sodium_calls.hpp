@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Counts the libsodium calls the protocol core makes, so the bench can print
 // the primitives an operation really runs next to the ones it needs.
 //

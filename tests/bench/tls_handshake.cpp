@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "tls_handshake.hpp"
 
 #include <openssl/evp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // OpenSSL's TLS 1.3 handshake with mutual authentication, client and server
 // in one process over memory BIOs: the baseline blueratchet's handshakes are
 // compared with (bench_tls for CPU, bench_air for bytes on the air).

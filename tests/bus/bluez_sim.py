@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # -*- coding: utf-8 -*-
 '''A BlueZ 5.66 simulator for the bus tier (tests/bus/run).
 

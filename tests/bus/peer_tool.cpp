@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // br-bus-peer: the remote central of the bus tier (tests/bus/run).
 //
 // It is the protocol side of a phone or gateway that connects to

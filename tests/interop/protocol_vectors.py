@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Independent re-implementation of blueratchet protocol 1.1 (docs/PROTOCOL.md)
 that recomputes tests/vectors/protocol/handshake-1.1.txt from its inputs.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tests/model/ratchet.pml -- the two-sided ratchet commit of the resume
  * handshake, protocol 1.1 (docs/PROTOCOL.md sections 5, 6 and 8;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* blueratchetd plugin ABI, version 1.  docs/PLUGINS.md describes it in full.
  *
  * A plugin is a shared object in the daemon's plugin directory

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/cert/certificate.hpp"
 
 #include <sodium.h>

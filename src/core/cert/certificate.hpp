@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // blueratchet session certificates: the certificate's fields, its 253-byte
 // compact wire form and the equivalent X.509 v3 form (docs/PROTOCOL.md,
 // section 7).  The two forms carry the same information: the compact form's

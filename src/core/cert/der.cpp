@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/cert/der.hpp"
 
 #include <array>

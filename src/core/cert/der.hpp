@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small DER writer and a bounded DER reader, enough for the one X.509 shape
 // blueratchet produces (docs/PROTOCOL.md section 7).  Not a general ASN.1
 // library: tags are single-byte (low tag numbers only), lengths definite and

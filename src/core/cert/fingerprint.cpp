@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/cert/fingerprint.hpp"
 
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The session fingerprint and the 6-digit short code shown to the user
 // (docs/PROTOCOL.md section 7.6).  Both sides compute the same value: the
 // inputs are in canonical initiator-first order.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Why a session's key material was wiped.  Shared by the cert module and the
 // session layer: whoever tears a session down names the reason once.
 #pragma once

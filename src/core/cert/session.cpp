@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/cert/session.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Minting and checking session certificates (docs/PROTOCOL.md section 7).
 //
 // Each side, after a handshake, mints a certificate for a fresh per-epoch

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/cert/x509_pem.hpp"
 
 #include <sodium.h>

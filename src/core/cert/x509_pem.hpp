@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PEM armour (RFC 7468) for the X.509 certificate and the PKCS#8 session
 // key.  Base64 comes from libsodium, so the cert module needs no OpenSSL;
 // the tests parse the output with OpenSSL to prove it interoperates.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/channel/open_header.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The opening exchange of a session channel (docs/PROTOCOL.md 8.3): the
 // first plaintext the opener sends names the service,
 //     0x01 || u8 n || name     (n in 1..64, name in [A-Za-z0-9._-])

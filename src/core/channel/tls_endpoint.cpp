@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/channel/tls_endpoint.hpp"
 
 #include <openssl/bio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One end of a session channel's mutual TLS (issue #12): TLS 1.3 between
 // the two devices of a live session, each presenting its own session
 // certificate and accepting exactly the peer's, bytes in and bytes out.

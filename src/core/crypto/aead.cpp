@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/crypto/aead.hpp"
 
 #include <sodium.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // ChaCha20-Poly1305, IETF variant (RFC 8439: 256-bit key, 96-bit nonce,
 // 128-bit tag), on libsodium's crypto_aead_chacha20poly1305_ietf_*.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/crypto/blinding.hpp"
 
 #include <sodium.h>

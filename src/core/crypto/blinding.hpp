@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 key blinding, Tor's construction (rend-spec-v3 A.2, tor's
 // src/ext/ed25519/ref10/blinding.c), and an Ed25519 signer over an
 // *expanded* secret key, which a blinded key only has (there is no seed whose

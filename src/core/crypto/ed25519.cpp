@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/crypto/ed25519.hpp"
 
 #include <sodium.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 keys: long-term identities and per-session signing keys.
 //
 // A key pair is held as its 32-byte seed (in guarded memory) plus the public

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/crypto/kdf.hpp"
 
 #include <sodium.h>

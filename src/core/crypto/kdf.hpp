@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SHA-256, HMAC-SHA256, HKDF-SHA256 (RFC 5869) and blueratchet's labelled KDF.
 //
 // libsodium 1.0.18 has SHA-256 and HMAC-SHA256 but no HKDF (added in 1.0.19),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Secret<N>: N bytes of key material in libsodium guarded memory.
 //
 // The bytes live in libsodium guarded memory (locked out of swap, fenced by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/crypto/secret_arena.hpp"
 
 #include <sodium.h>

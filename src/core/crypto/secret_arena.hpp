@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guarded memory for small secrets, without a system call per secret.
 //
 // sodium_malloc gives each allocation its own guard pages, mlock and

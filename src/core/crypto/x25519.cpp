@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/crypto/x25519.hpp"
 
 #include <sodium.h>

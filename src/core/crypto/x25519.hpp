@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // X25519 (RFC 7748) key pairs and Diffie-Hellman, on libsodium's crypto_scalarmult.
 //
 // The Noise static and ephemeral keys are X25519 keys.  The shared secret of a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Message framing over a GATT link (docs/PROTOCOL.md, section 3).
 //
 // A protocol message (at most kMaxMessage bytes) is cut into fragments that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The blueratchet handshake as two explicit state machines, one per role.
 //
 // No I/O, no clock, no threads: the caller feeds whole messages in (after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/handshake/engine_common.hpp"
 
 #include "core/cert/fingerprint.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the two roles of engine.hpp share: the certificate messages, the
 // identity checks, the end of a Noise handshake, minting.  Internal to
 // src/core/handshake/.

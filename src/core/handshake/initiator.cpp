@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The initiator (BLE central, A): engine.hpp's state machine for that role.
 //
 //   pairing  Idle -start-> SentPair1 -PAIR_2/send PAIR_3, CERT_A-> AwaitReveal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Wire messages of the blueratchet handshake (docs/PROTOCOL.md section 8).
 //
 // Every message is  version (u8 = 1) || type (u8) || body.  The version byte

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/handshake/pairing_code.hpp"
 
 #include "core/cert/fingerprint.hpp"

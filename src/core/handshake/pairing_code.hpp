@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The short code of a first pairing, by commitment and reveal
 // (docs/PROTOCOL.md section 4.1).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the handshake needs from durable storage, as an interface so that the
 // protocol core runs the same against the on-disk store (daemon, sim) and
 // against the crash-injecting book of the property tests.

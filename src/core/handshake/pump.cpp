@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/handshake/pump.hpp"
 
 namespace br::handshake {

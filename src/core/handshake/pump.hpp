@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The message pump of one link: whatever carries blueratchet messages
 // between two devices (the daemon's GATT links, the simulator's in-memory
 // link, the bus tier's peer tool, the benchmarks and the tests) runs its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The responder (BLE peripheral, B): engine.hpp's state machine for that role.
 //
 //   pairing  Idle -PAIR_1/send PAIR_2-> SentPair2 -PAIR_3-> AwaitInitiatorCert

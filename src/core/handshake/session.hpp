@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A live blueratchet session: what one connection's handshake produced.
 //
 // It owns this side's session certificate and key (in guarded memory) and a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/handshake/store_peer_book.hpp"
 
 namespace br::handshake {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeerBook on the durable store: the glue every real user of the handshake
 // (daemon, simulator) needs between src/core/handshake and src/core/store.
 #pragma once

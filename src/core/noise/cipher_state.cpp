@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/noise/cipher_state.hpp"
 
 #include <limits>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Noise CipherState (spec section 5.1) for ChaChaPoly: a key k (possibly
 // empty) and a 64-bit nonce n.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/noise/error.hpp"
 
 namespace br::noise {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Errors and limits shared by the Noise state objects.
 #pragma once
 

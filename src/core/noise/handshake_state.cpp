@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/noise/handshake_state.hpp"
 
 #include "core/crypto/aead.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Noise HandshakeState (spec section 5.3) for the patterns in patterns.hpp,
 // with 25519, ChaChaPoly and SHA-256.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/noise/patterns.hpp"
 
 #include <array>

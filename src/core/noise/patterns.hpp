@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Handshake patterns as data (Noise spec section 7).  A pattern is its
 // pre-messages and its message token lists; HandshakeState interprets the
 // table, so supporting another pattern is one more entry in patterns.cpp

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/noise/symmetric_state.hpp"
 
 namespace br::noise {

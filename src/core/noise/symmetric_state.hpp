@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Noise SymmetricState (spec section 5.2) for SHA-256: the chaining key ck,
 // the handshake hash h and a CipherState.
 //

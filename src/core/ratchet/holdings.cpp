@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/ratchet/holdings.hpp"
 
 #include <algorithm>

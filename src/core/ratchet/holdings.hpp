@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ratchet seeds one side holds for one peer, and the commit rules that
 // keep the two sides from ever being stranded on different seeds while a
 // thief with a copy of one side's state is locked out by the next clean

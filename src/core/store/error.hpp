@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Named errors of the state store.  Every error carries the file (or
 // directory) it concerns and, for system-call failures, the errno, so that
 // the daemon can log one line that says what went wrong where.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // File-system primitives of the store: owned descriptors, crash-safe atomic
 // replacement of a file, bounded reads, and safe directory creation.
 //

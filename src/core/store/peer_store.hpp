@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeerStore: every stored peer of one adapter.
 //
 // Memory design: a daemon may know 10,000 peers, so the store keeps only an

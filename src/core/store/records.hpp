@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The store's binary records (docs/PROTOCOL.md section 10): the identity
 // record and the per-peer record.  Both share one envelope:
 //

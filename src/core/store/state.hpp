@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The state directory (docs/PROTOCOL.md section 10):
 //
 //   <state_dir>/                 0700

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Clocks for the core: a monotonic clock for durations and a wall clock for
 // certificate validity, behind one interface so tests can drive both.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Byte containers and helpers shared by every core module.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small value-or-error type (std::expected is C++23; GCC 12 lacks it).
 // Core functions that can fail for a reason the caller must act on return
 // Expected<T, E> with E an enum of named errors; nothing in the core throws

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeerId: a blueratchet device's identity (its Ed25519 public key, 32
 // bytes) as one value, with the two ways it is spelled (docs/API.md):
 //

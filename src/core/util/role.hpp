@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A side of a blueratchet handshake, as every layer names it: Noise's
 // initiator/responder, the certificate's owner, the peer stored in a record.
 // The initiator is always the BLE central (docs/DAEMON.md, "who initiates").

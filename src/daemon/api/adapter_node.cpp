@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/api/adapter_node.hpp"
 
 #include <new>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Everything the API serves at and under one adapter's path,
 // /org/blueratchet/<adapter>: the adapter (Adapter1), its peers (Peer1) and
 // their live sessions (Session1).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/api/adapter_object.hpp"
 
 #include <string_view>

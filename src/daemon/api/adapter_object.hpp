@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // org.blueratchet.Adapter1 at /org/blueratchet/<adapter>, while the model
 // has that adapter.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/api/api.hpp"
 
 #include <sdbus-c++/sdbus-c++.h>

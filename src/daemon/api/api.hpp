@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The org.blueratchet management API on the system bus, written against
 // br::daemon::Model (daemon/model.hpp).  Interfaces: dbus/*.xml.
 //

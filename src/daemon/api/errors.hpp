@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The named D-Bus errors of org.blueratchet (see dbus/org.blueratchet.Manager1.xml).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How the API's handlers answer: the model's failures become named
 // org.blueratchet.Error.* errors, any other exception Failed, and nothing
 // escapes into sdbus-c++ (1.2.0 terminates the process on anything but an

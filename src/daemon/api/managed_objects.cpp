@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/api/managed_objects.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // org.freedesktop.DBus.ObjectManager.GetManagedObjects on /org/blueratchet,
 // answered a slice at a time so that the loop never waits for it.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The object paths of org.blueratchet, written and read back:
 //
 //   /org/blueratchet/<adapter>                        Adapter1

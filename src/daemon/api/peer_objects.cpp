@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/api/peer_objects.hpp"
 
 namespace br::daemon::api {

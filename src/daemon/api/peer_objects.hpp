@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // org.blueratchet.Peer1 at /org/blueratchet/<adapter>/peer_<hex>, for every
 // peer of one adapter the model has announced.
 //

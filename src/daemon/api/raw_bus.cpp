@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/api/raw_bus.hpp"
 
 #include <cstdlib>

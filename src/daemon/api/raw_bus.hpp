@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // sd-bus itself, under sdbus-c++ 1.2.0.
 //
 // The adapter, peer and session objects are served by sd-bus directly, from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/api/session_objects.hpp"
 
 #include <cstring>

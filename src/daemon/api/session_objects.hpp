@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // org.blueratchet.Session1 at /org/blueratchet/<adapter>/peer_<hex>/session,
 // for every live session of one adapter.
 //

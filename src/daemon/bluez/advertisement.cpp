@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/advertisement.hpp"
 
 #include "daemon/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // LEAdvertisement1: a connectable advertisement carrying our service UUID,
 // registered with LEAdvertisingManager1.RegisterAdvertisement
 // (asynchronously: bluetoothd reads our properties before it replies).

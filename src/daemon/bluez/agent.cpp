@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/agent.hpp"
 
 #include "daemon/log.hpp"

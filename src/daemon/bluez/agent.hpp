@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // org.bluez.Agent1: blueratchet as BlueZ's default pairing agent.
 //
 //  RequestPinCode / RequestPasskey / DisplayPinCode  Rejected unless AllowLegacyPairing

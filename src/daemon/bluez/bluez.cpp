@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/bluez.hpp"
 
 namespace br::daemon::bluez {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Names shared by the BlueZ glue: interfaces, our GATT layout, and small
 // helpers for sdbus-c++ 1.2.0 used the safe way (docs/DAEMON.md, "Rules
 // every file keeps"): proxies always on the daemon's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/central_start.hpp"
 
 namespace br::daemon::bluez {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When the central may start its GATT client on a device (gatt_client.hpp):
 // the decision alone, no bus and no timers, so that it can be tested on
 // made-up times.  The daemon asks decide() whenever something about the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/device_watch.hpp"
 
 #include "daemon/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What BlueZ has, kept current from signals: adapters, devices and GATT
 // characteristics (org.freedesktop.DBus.ObjectManager of org.bluez), and who
 // owns org.bluez (NameOwnerChanged).  Three match rules in all:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/gatt_client.hpp"
 
 #include <sys/epoll.h>

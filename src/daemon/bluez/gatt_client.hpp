@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The central side: the peer's blueratchet characteristics, reached through
 // BlueZ's GATT client objects under the device path.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/gatt_server.hpp"
 
 #include "daemon/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The peripheral side: our GATT application on one adapter, registered with
 // GattManager1.RegisterApplication (asynchronously: bluetoothd calls our
 // GetManagedObjects before it replies).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which side of an LE connection we are.  BlueZ 5.66 does not say on D-Bus,
 // and both daemons of a pair run a GATT server and a GATT client, so the
 // protocol's rule "the BLE central is the initiator" needs the kernel's

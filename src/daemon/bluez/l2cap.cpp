@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/l2cap.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // LE L2CAP credit-based channels (the transport of session channels,
 // docs/PROTOCOL.md 8.3), straight on the kernel's sockets: AF_BLUETOOTH,
 // SOCK_SEQPACKET, BTPROTO_L2CAP, LE address types.  The structures and

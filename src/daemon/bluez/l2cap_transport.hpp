@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Session channels over LE L2CAP credit-based channels (l2cap.hpp): the
 // ChannelHub's transport in the daemon.  The peer is addressed by the
 // address BlueZ knows it by; the testbed's and most peripherals' are public

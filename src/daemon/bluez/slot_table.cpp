@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/slot_table.hpp"
 
 namespace br::daemon::bluez {

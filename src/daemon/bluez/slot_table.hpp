@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which of the peripheral's N per-central notify characteristics (tx.k) each
 // connected central uses: the bookkeeping behind the `slot` characteristic
 // (docs/PROTOCOL.md 3.1; docs/DAEMON.md, "GATT service").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One local Bluetooth adapter as the core sees it: its identity, its peer
 // store and the state of its pairing window.  Each adapter is its own
 // blueratchet device (docs/DAEMON.md, "one identity per adapter").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/manager/connection.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One BLE connection between one of our adapters and a peer device, from
 // the moment the link is up (link_up) to the moment it ends (close): the
 // only object that knows what is happening on that link.

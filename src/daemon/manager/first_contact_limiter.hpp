@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Rate limit for first contacts that end without a session.
 //
 // A first contact costs the peripheral a Diffie-Hellman and a signature

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/manager/manager.hpp"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The daemon's state, apart from D-Bus and BlueZ: the adapters (identity and
 // peer store each), one Connection per BLE link (connection.hpp: everything
 // that happens on a link happens there), the sessions by (adapter, peer),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/plugin_host/plugin_host.hpp"
 
 #include <blueratchet/plugin.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugin host: loads the plugins the configuration names
 // (plugins/include/blueratchet/plugin.h, docs/PLUGINS.md), asks the approval
 // plugin about first contacts and tells the hook plugins about mints and

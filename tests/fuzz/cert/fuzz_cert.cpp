@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the certificate decoders: the compact form and our
 // X.509 form.  Neither may crash or read out of bounds on any input, and
 // whatever they accept must round-trip byte for byte.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the session channel's TLS endpoint: whatever arrives
 // from the transport, in whatever pieces, neither end may crash, read out of
 // bounds or grow without bound, and neither may ever consider the channel

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Feeds splits of the input into a Reassembler.  The first input byte picks
 // the split sizes (seeded stride), the rest is the fragment stream; a second
 // pass treats the input as length-prefixed fragments so that the fuzzer can

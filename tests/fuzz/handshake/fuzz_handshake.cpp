@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handshake state machines (core/handshake/engine.hpp) under hostile input.
 //
 // Two fixed identities A (initiator) and B (responder), from fixed seeds, and

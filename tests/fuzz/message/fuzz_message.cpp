@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The handshake's wire codec (core/handshake/messages.hpp) on arbitrary bytes.
 //
 // Invariants, each an abort() the fuzzer reports:

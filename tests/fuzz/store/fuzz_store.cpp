@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Decodes arbitrary bytes as a peer record (public part and with seeds), an
 // identity record and a clock record.  Invariants: no crash or overrun, and
 // whatever decodes re-encodes to the same bytes (the format is canonical);

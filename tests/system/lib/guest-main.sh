@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # guest-main.sh — first process of every testbed guest (PID 1 after the
 # initramfs's switch_root).  Reads its parameters from the kernel command line
 # (br.host=A|B, br.scenario=NAME, br.repo=..., br.testbed=..., br.build=...,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # guest.sh — the scenario API, sourced inside each guest (bash).
 #
 # Environment set by guest-main.sh:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * h4relay — connects a serial port (the virtio-serial port that carries host
  * A's UART) to btvirt's LE server socket (/tmp/bt-server-le), one whole H4

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # host.sh — host-side helpers of tests/system/run (sourced; bash).
 # Expects: REPO, TB (testbed folder), VMLINUZ, INITRD, KMOD (module tree),
 # GUEST_TIMEOUT, BR_BUILD, DEBUG.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make-initramfs.sh MODDIR RELEASE OUT — build the testbed's tiny initramfs.
 #
 # Contents: busybox-static, the init script (lib/initramfs-init), and only the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Stand-in peripheral for host B until blueratchetd exists.
 
 Registers with the local bluetoothd, over the system bus:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # prepare-kernel.sh DIR — make Debian's own kernel available to the testbed.
 #
 # Downloads the current linux-image-<abi>-amd64 .deb with `apt-get download`

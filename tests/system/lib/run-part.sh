@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run-part.sh — runs this host's part of the scenario (started by
 # guest-main.sh in its own session).  A command that fails unguarded ends the
 # part with a FAIL verdict naming the command, file and line.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tls-records.awk PSM=N btmon.log: the SDUs of LE credit-based channels on
 # PSM N in btmon's decode, counted by the TLS record header they start
 # with.  btmon prints each K-frame as "Channel: C len L sdu S [PSM N ...]"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 01-pair-plain, host A (central): plain BlueZ end to end.
 # Scan with bluetoothctl, connect, pair (LE Secure Connections, numeric
 # comparison confirmed on both sides), read a characteristic that needs an

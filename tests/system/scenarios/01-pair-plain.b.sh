@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 01-pair-plain, host B (peripheral): advertise a GATT service, accept the
 # pairing (numeric comparison) and check the bond from this side.
 stack_up

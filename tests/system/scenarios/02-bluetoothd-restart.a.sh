@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 02-bluetoothd-restart, host A (central): connect and read; host B's
 # bluetoothd is killed (SIGKILL) while connected and started again; once it
 # is back, A connects again and reads through the new bluetoothd.

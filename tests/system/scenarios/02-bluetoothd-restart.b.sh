@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 02-bluetoothd-restart, host B (peripheral): while A is connected, kill
 # bluetoothd with SIGKILL and start it again; the peripheral must register its
 # agent, GATT application and advertisement again, and A must get back in.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 10-blueratchet-pair, host A (central): blueratchetd on both hosts, A's
 # daemon is the default agent (bluetoothctl runs with `agent off`).  Both
 # daemons run with [Session] Validity = 90, OnExpiry = rekey.

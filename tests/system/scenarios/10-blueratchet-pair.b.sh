@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 10-blueratchet-pair, host B (peripheral): blueratchetd advertises its GATT
 # service and answers A's handshakes; B checks its own API view and exports
 # its credentials to /br/hostB/epochN/ for A's mTLS checks; see the .a.sh.

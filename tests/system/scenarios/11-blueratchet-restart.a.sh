@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 11-blueratchet-restart, host A (central): a central without blueratchet,
 # the agent deferral, bluetoothd restart, expiry with OnExpiry=disconnect and
 # the "no session, no service" deadline (step 0).  Both daemons run with [Session]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 11-blueratchet-restart, host B (peripheral); see the .a.sh.
 source "$BR_REPO/tests/system/scenarios/lib-blueratchetd.sh"
 BR_SESSION_CONF=$'Validity = 60\nOnExpiry = disconnect'

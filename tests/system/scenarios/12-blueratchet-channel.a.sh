@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 12-blueratchet-channel, host A (central): session channels (issue #12,
 # docs/PROTOCOL.md 8.3) between two blueratchetds over a real LE L2CAP
 # credit-based channel, real kernel, real bluetoothd.

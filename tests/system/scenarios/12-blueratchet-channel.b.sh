@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 12-blueratchet-channel, host B (peripheral); see the .a.sh.
 source "$BR_REPO/tests/system/scenarios/lib-blueratchetd.sh"
 BR_SANDBOXED=1  # the unit's sandbox: no capability, AF_UNIX and AF_BLUETOOTH only

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 90-broken-missing-char, host A: DELIBERATELY BROKEN (run only when named or
 # with BR_SYSTEM_BROKEN=1).  Connects like 01-pair-plain but reads a
 # characteristic host B does not have; the verdict and the printed log tails

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # 90-broken-missing-char, host B: the usual stand-in peripheral (see the .a.sh).
 stack_up
 start_peripheral

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lib-blueratchetd.sh — helpers for the blueratchetd scenarios (1x-*),
 # sourced by their .a.sh/.b.sh parts after lib/guest.sh.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // br-l2cap-echo: a plain LE L2CAP credit-based channel, no TLS and no
 // daemon, for the system tier to measure what a session channel costs
 // against the bare transport on the same link (scenario 12).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The org.blueratchet API on a real (private) dbus-daemon, over a fake Model.
 //
 // The server side (Api + FakeModel) runs on its connection's own event-loop

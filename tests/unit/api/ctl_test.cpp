@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // blueratchetctl against the API over a fake Model on a private
 // dbus-daemon (DBUS_SYSTEM_BUS_ADDRESS points it there).
 #include <fcntl.h>

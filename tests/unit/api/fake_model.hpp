@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small in-memory br::daemon::Model for exercising the API on a real bus.
 // Its mutators notify the listener the way the Manager does.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The API over a FakeModel on the daemon's own event loop (EventLoop) in a
 // thread of its own, owning org.blueratchet on the given bus, plus a control
 // object (/test, org.blueratchet.Test) through which tests make model events

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A private dbus-daemon for tests: a real bus with a policy allowing
 // everything, listening on a socket in a fresh temporary directory.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 key blinding against Tor's vectors, and sign_expanded against
 // libsodium's own signer.
 #include "core/crypto/blinding.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Session certificates: minting, peer verification and every named error,
 // the X.509 form against OpenSSL (library and command line), PKCS#8 export,
 // fingerprints.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main.conf parser: defaults, every key, every refusal names its line and why.
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // main.conf: the plugin keys ([General] PluginDirectory, [Plugins], [Plugin:<name>]).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test-vector loading shared by the unit tests: files are found under
 // $BR_VECTORS_DIR (set by meson test), else under the folder compiled in
 // (BR_DEFAULT_VECTORS_DIR, the same one: a binary run by hand finds them),

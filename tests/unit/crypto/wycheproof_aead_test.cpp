@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every case of Wycheproof's chacha20_poly1305_test.json through
 // br::aead_encrypt / br::aead_decrypt.  The file also has groups with nonces
 // of other sizes (0 to 520 bits); our API takes the nonce as a sized view and

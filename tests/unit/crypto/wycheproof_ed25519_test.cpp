@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every case of Wycheproof's ed25519_test.json through br::ed25519_verify,
 // and signing checks for the groups whose private key we know.
 //

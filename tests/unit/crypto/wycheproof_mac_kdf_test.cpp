@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every case of Wycheproof's hkdf_sha256_test.json and hmac_sha256_test.json
 // through br::hkdf and br::hmac_sha256.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every case of Wycheproof's x25519_test.json through br::x25519.
 //
 // Wycheproof marks 254 cases "acceptable": public keys on the twist, non-

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A responder of a test's own making, from the bare Noise layer and the
 // certificate code: valid Noise XX, valid framing, valid certificates, but
 // free to send what a protocol-following responder would not -- another

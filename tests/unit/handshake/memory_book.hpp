@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A PeerBook whose "disk" is a map: what persist() wrote survives a simulated
 // crash (the engines are destroyed), and persist() can be made to fail.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Drives an Initiator and a Responder against each other in memory, each
 // behind the handshake::Pump every product link uses.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The first pairing's short code: commitment, reveal, and what a responder
 // that does not follow the protocol can and cannot do with it
 // (docs/PROTOCOL.md 4.1, docs/SECURITY.md 5.2).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // handshake::Pump: what it adds to the engines (framing both ways, the
 // order of sends and events, the rekey hand-over, the single failure
 // report).  The engines' own behaviour is tested through pair_test_util,

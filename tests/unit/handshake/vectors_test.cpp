@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The published test vectors of protocol 1.1 (docs/PROTOCOL.md appendix A):
 // a whole pairing and a resume, every message in hex, from fixed identity
 // keys, ephemerals, nonces and clock.  The test runs the real engines with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pairs stored by protocol 1.0 and the upgrade to 1.1 (docs/PROTOCOL.md
 // section 11): a stored pair is never stranded by upgrading either side, and
 // once a pair has spoken 1.1 it never goes back.

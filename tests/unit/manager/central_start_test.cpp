@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/bluez/central_start.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Loop whose clock moves only when the test says: advance() runs every
 // timer as its time comes, in order, so a 25-second deadline is reached in
 // microseconds.  File-descriptor watches (the plugin host's mailbox, which

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "daemon/manager/first_contact_limiter.hpp"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Manager and its Connections, on a fake loop: every way a connection
 // ends (CloseReason) and every deadline of its one timer, reached by moving
 // the clock instead of waiting.  What the bus tier shows through the real

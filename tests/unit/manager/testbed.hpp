@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Managers (each one blueratchetd: its own state directory and adapter)
 // on one FakeLoop, their GATT links replaced by in-memory wires whose
 // values cross on the next loop turn, as over the air.  The approval

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The cacophony test vectors (tests/vectors/noise/cacophony-25519-chachapoly.json)
 // for every protocol we implement: Noise_XX_25519_ChaChaPoly_SHA256 and
 // Noise_IKpsk2_25519_ChaChaPoly_SHA256.

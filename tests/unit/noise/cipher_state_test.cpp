@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CipherState and SymmetricState details the vectors do not reach: nonce
 // exhaustion, failed decryption not advancing the nonce, rekey, limits.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HandshakeState behaviour beyond the test vectors: round trips with fresh
 // keys, and the failure cases (tampering, truncation, length limits, wrong or
 // missing psk, low-order keys, messages out of turn, missing configuration).

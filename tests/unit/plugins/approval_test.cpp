@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The approval plugins through the real loader: window, allowlist and
 // confirm grant, refuse and time out.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A plugin built for an ABI this daemon does not speak. */
 #include <blueratchet/plugin.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The plugins in the daemon: two Managers (central A, peripheral B) on
 // one event loop, their GATT links replaced by in-memory queues.  B runs
 // Approval = confirm and Load = x509-export: the first contact waits for

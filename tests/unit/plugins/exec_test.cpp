@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // exec: the program gets the facts in its environment (and nothing else),
 // its arguments literally (no shell), and is killed at the timeout.
 #include <gtest/gtest.h>

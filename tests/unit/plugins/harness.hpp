@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Helpers for the plugin tests: a plugin host on a real event loop, driven
 // step by step, and scratch directories.
 #pragma once

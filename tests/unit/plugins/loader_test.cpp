@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The loader: every shipped plugin loads through it; a missing file, a
 // wrong ABI version, a missing symbol, a wrong name, a wrong kind and a
 // plugin that hangs are refused with the file and the reason, and the

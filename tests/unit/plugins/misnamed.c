@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A plugin whose name is not its file's. */
 #include <blueratchet/plugin.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A shared object without the blueratchet entry point. */
 #include <blueratchet/plugin.h>
 

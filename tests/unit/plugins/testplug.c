@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /* A configurable misbehaving plugin for the loader tests.
  *   HangIn  = none | init | approve | minted   (sleeps for an hour there)
  *   Verdict = <int>                            (what approve() returns; default 1)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // x509-export: on mint the PEMs appear, 0600 in 0700 directories; on
 // invalidation they are gone at once; leftovers of a crash are cleaned.
 #include <gtest/gtest.h>

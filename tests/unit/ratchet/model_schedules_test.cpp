@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The schedules of tests/model/ratchet.pml, walked through the real engines.
 //
 // tests/model/ratchet.pml model-checks the ratchet commit with SPIN; this test

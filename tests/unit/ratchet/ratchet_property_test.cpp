@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The ratchet commit under random schedules of dropped links, crashes and
 // failed writes, run through the real handshake code.
 //

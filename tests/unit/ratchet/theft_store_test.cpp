@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The theft of theft_test.cpp, as the audit did it: with the real store.
 // Each device is a state directory (identity file and peer records) opened
 // with PeerStore and StorePeerBook; the thief is a copy of one device's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A thief with a copy of one side's durable state (its identity key and its
 // seeds for the peer), taken at any point of a resume: what it can still do
 // afterwards (docs/SECURITY.md section 2, docs/PROTOCOL.md section 6).

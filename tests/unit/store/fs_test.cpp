@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/store/fs.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/store/peer_store.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/store/state.hpp"
 
 #include <unistd.h>

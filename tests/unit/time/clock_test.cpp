@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "core/time/clock.hpp"
 
 #include <gtest/gtest.h>

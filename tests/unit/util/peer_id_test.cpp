@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PeerId: both spellings round-trip, and every other string is refused.
 #include "core/util/peer_id.hpp"
 
