@@ -496,4 +496,10 @@ ConfigResult load_config(const std::string& path) {
     return parse_config(text, path);
 }
 
+std::vector<std::string> known_keys() {
+    std::vector<std::string> keys;
+    for (const auto& k : kKeys) keys.push_back(std::string(k.section) + "." + k.name);
+    return keys;
+}
+
 }  // namespace br::daemon

@@ -92,5 +92,8 @@ struct ConfigResult {
 };
 ConfigResult load_config(const std::string& path);
 ConfigResult parse_config(const std::string& text, const std::string& name = "main.conf");
+// Every key the parser knows, as "Section.Key" (the shipped main.conf must
+// show each one: a test holds them together).
+std::vector<std::string> known_keys();
 
 }  // namespace br::daemon

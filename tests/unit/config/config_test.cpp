@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "daemon/config.hpp"
@@ -82,11 +83,34 @@ TEST(Config, ExampleFileUncommentedIsStillTheDefaults) {
         }
         text += line + "\n";
     }
-    EXPECT_EQ(keys, 13);
+    EXPECT_EQ(keys, 16);
     Config c = parse_ok(text);
+    // The examples of these three are not their defaults (empty).
     EXPECT_EQ(c.only_adapters, (std::vector<std::string>{"hci0", "hci1"}));
+    EXPECT_EQ(c.plugins_load, (std::vector<std::string>{"x509-export", "exec"}));
+    EXPECT_EQ(c.plugin_directory, "/usr/lib/x86_64-linux-gnu/blueratchet/plugins");
     c.only_adapters.clear();
+    c.plugins_load.clear();
+    c.plugin_directory.clear();
     expect_defaults(c);
+}
+
+// main.conf says it shows every setting: each key the parser knows has its
+// "#Key = ..." line, in its section.
+TEST(Config, TheExampleShowsEveryKnownKey) {
+    const char* path = std::getenv("BR_EXAMPLE_CONF");
+    ASSERT_NE(path, nullptr);
+    std::ifstream in(path);
+    std::string line, section;
+    std::set<std::string> shown;
+    while (std::getline(in, line)) {
+        if (line.size() > 2 && line[0] == '[') section = line.substr(1, line.find(']') - 1);
+        auto eq = line.find(" =");
+        if (line.size() > 1 && line[0] == '#' && line[1] != ' ' && eq != std::string::npos)
+            shown.insert(section + "." + line.substr(1, eq - 1));
+    }
+    for (const auto& key : known_keys()) EXPECT_TRUE(shown.count(key)) << key << " not in " << path;
+    EXPECT_EQ(shown.size(), known_keys().size());
 }
 
 TEST(Config, EveryKey) {
