@@ -65,9 +65,10 @@ struct Result {
 };
 
 // One BLE connection: run the handshake until both sides hold a session, a
-// side fails, or the link goes quiet (a lost fragment) and times out.
+// side fails, or the link goes quiet (a lost fragment) and, `timeout_ms` of
+// virtual time later, is dropped.
 Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt19937_64& rng,
-                    std::uint32_t now, std::uint32_t validity) {
+                    std::uint32_t now, std::uint32_t validity, double timeout_ms) {
     Result r;
     sim::Link link(params, rng);
     handshake::Settings settings{validity};
@@ -124,10 +125,16 @@ Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt
     r.ab = link.stats(0);
     r.ba = link.stats(1);
     r.flights = link.flights();
-    r.virtual_ms = link.now_ms();
     r.ok = r.a && r.b;
-    if (!r.ok && r.failure.empty())
-        r.failure = "link went quiet (lost fragment); dropped after timeout";
+    if (!r.ok && r.failure.empty()) {
+        link.advance(timeout_ms);
+        char why[96];
+        std::snprintf(why, sizeof why,
+                      "link went quiet (lost fragment); dropped after the %.0f ms timeout",
+                      timeout_ms);
+        r.failure = why;
+    }
+    r.virtual_ms = link.now_ms();
     return r;
 }
 
@@ -193,7 +200,21 @@ int main(int argc, char** argv) {
                    "state directory (default: a temporary one, removed at exit)");
     app.add_flag("--quiet,-q", quiet, "only the summary");
     app.set_version_flag("--version", std::string("blueratchet-sim ") + BR_VERSION);
-    CLI11_PARSE(app, argc, argv);
+    // Exit status 2 on a bad command line, as blueratchetctl and
+    // blueratchet-sim(1) say (CLI11_PARSE would exit with CLI11's own codes,
+    // 105 for a value out of range, 109 for an extra argument...).
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return 2;
+    }
 
     if (!out_dir.empty()) {
         // Before any handshake: a bad --out is a usage error, not a failure
@@ -255,7 +276,7 @@ int main(int argc, char** argv) {
             Result r;
             int attempt = 0;
             for (attempt = 1; attempt <= max_attempts; ++attempt) {
-                r = connect_once(a, b, link, rng, now, validity);
+                r = connect_once(a, b, link, rng, now, validity, timeout_ms);
                 if (r.ok) break;
                 ++retries;
                 if (!quiet)
