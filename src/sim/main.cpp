@@ -73,9 +73,10 @@ struct Result {
 };
 
 // One BLE connection: run the handshake until both sides hold a session, a
-// side fails, or the link goes quiet (a lost fragment) and times out.
+// side fails, or the link goes quiet (a lost fragment) and, `timeout_ms` of
+// virtual time later, is dropped.
 Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt19937_64& rng,
-                    std::uint32_t now, std::uint32_t validity) {
+                    std::uint32_t now, std::uint32_t validity, double timeout_ms) {
     Result r;
     sim::Link link(params, rng);
     handshake::Settings settings{validity};
@@ -132,10 +133,16 @@ Result connect_once(Device& a, Device& b, const sim::LinkParams& params, std::mt
     r.ab = link.stats(0);
     r.ba = link.stats(1);
     r.flights = link.flights();
-    r.virtual_ms = link.now_ms();
     r.ok = r.a && r.b;
-    if (!r.ok && r.failure.empty())
-        r.failure = "link went quiet (lost fragment); dropped after timeout";
+    if (!r.ok && r.failure.empty()) {
+        link.advance(timeout_ms);
+        char why[96];
+        std::snprintf(why, sizeof why,
+                      "link went quiet (lost fragment); dropped after the %.0f ms timeout",
+                      timeout_ms);
+        r.failure = why;
+    }
+    r.virtual_ms = link.now_ms();
     return r;
 }
 
@@ -372,7 +379,7 @@ int main(int argc, char** argv) {
             Result r;
             int attempt = 0;
             for (attempt = 1; attempt <= max_attempts; ++attempt) {
-                r = connect_once(a, b, link, rng, now, validity);
+                r = connect_once(a, b, link, rng, now, validity, timeout_ms);
                 if (r.ok) break;
                 ++retries;
                 if (table)
