@@ -69,8 +69,6 @@ void fixed_mmap_threshold() {
 
 int main(int argc, char** argv) {
     using namespace br::daemon;
-    no_core_dumps();
-    fixed_mmap_threshold();
     std::string config_path = "/etc/blueratchet/main.conf";
     std::string state_dir;
     std::string plugin_dir;
@@ -118,6 +116,11 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
+    // After the command line (so that --version and --help print nothing
+    // else, even under a sanitizer's allocator) and before anything secret
+    // is allocated.
+    no_core_dumps();
+    fixed_mmap_threshold();
 
     auto loaded = load_config(config_path);
     if (!loaded.config) {
