@@ -496,5 +496,70 @@ if 'full' in daemon:
 # load"): its figures are the ones of the run cited there.
 notes.append('- **Invalidation after a link drop, p99 under 10 ms on the load case (1,000 devices): met.**  The daemon\'s share 4.0 ms, as the simulator sees it 5.4 ms (section "Under load"), since `GetManagedObjects` no longer holds the loop (it held it 14 ms a call: p99 13.1 ms before).')
 doc += '\n'.join(notes) + '\n'
+
+# --- Pictures (issue #13 item 7): the same figures as plain SVG files in
+# OUT/perf/, which scripts/bench copies to docs/perf/.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svgplot  # noqa: E402
+
+PERF = os.path.join(OUT, 'perf')
+os.makedirs(PERF, exist_ok=True)
+pictures = []
+peer_rows = [x for x in store if x.get('section') == 'peers']
+if peer_rows:
+    svgplot.lines(os.path.join(PERF, 'store.svg'), 'PeerStore against stored peers (bench_store)',
+                  'stored peers', 'ms (log)',
+                  [('open', [(x['peers'], x['open_ms']) for x in peer_rows]),
+                   ('add one (save)', [(x['peers'], x['add_ms']) for x in peer_rows]),
+                   ('lookup (find + secrets)', [(x['peers'], x['lookup_us'] / 1000) for x in peer_rows])],
+                  log_x=True, log_y=True)
+    pictures.append(('store.svg', 'PeerStore open, add and lookup times against stored peers'))
+    memory = [('core store alone', [(x['peers'], x['rss_kb_after'] / 1024) for x in peer_rows])]
+    if 'runs' in daemon:
+        memory.append(('blueratchetd', [(max(r['peers'], 1), r['VmRSS'] / 1024) for r in daemon['runs']]))
+    svgplot.lines(os.path.join(PERF, 'memory.svg'), 'Resident memory against stored peers',
+                  'stored peers (blueratchetd with none drawn at 1)', 'MB',
+                  memory, log_x=True, hlines=[(16, "issue #11's aim for blueratchetd: 16 MB")])
+    pictures.append(('memory.svg', 'resident memory of the store and of blueratchetd against stored peers'))
+cpu_groups = []
+for kind, label in (('pair', 'pairing'), ('resume', 'resume')):
+    for side, short in (('initiator', 'A'), ('responder', 'B')):
+        c = core.get(f'{kind}/{side}')
+        if c and c['us']:
+            cpu_groups.append((f'{label}, {short}', [('blueratchet', c['us'])] +
+                               ([('its primitives', c['prim_us'])] if c['prim_us'] else [])))
+for name, label in (('tls13_mutual', 'TLS mutual'), ('tls13_psk', 'TLS PSK')):
+    for tside in ('client', 'server'):
+        if f'{name}/{tside}' in tls:
+            cpu_groups.append((f'{label}, {tside}', [('OpenSSL TLS 1.3', tls[f'{name}/{tside}'])]))
+if cpu_groups:
+    svgplot.bars(os.path.join(PERF, 'cpu.svg'), 'CPU per side of a handshake (µs)', 'µs', cpu_groups)
+    pictures.append(('cpu.svg', 'CPU per side: pairing and resume beside their primitives and OpenSSL TLS 1.3'))
+load_files = sorted(glob.glob(os.path.join(ROOT, 'build*', 'load-latencies.json')) +
+                    glob.glob(os.path.join(BUILD, 'load-latencies.json')), key=os.path.getmtime)
+if load_files:
+    with open(load_files[-1], encoding='utf-8') as f:
+        load = json.load(f)
+    share = sorted(load['daemon_share_ms'])
+    if share:
+        def pct(p):
+            return share[min(len(share) - 1, max(0, int(round(p / 100 * len(share) + 0.5)) - 1))]
+        bins = [0.05 * 10 ** (i / 8) for i in range(8 * 3 + 1)]  # 0.05 to 50 ms, 8 per decade
+        svgplot.histogram(os.path.join(PERF, 'load-invalidation.svg'),
+                          f"Link drop to SessionInvalidated, the daemon's share "
+                          f"({len(share):,} drops, {load['devices']:,} devices)",
+                          'ms (log)', share, bins,
+                          marks=[(pct(50), f'p50 {pct(50):.2f} ms'), (pct(99), f'p99 {pct(99):.2f} ms'),
+                                 (10, 'aim: p99 < 10 ms')])
+        pictures.append(('load-invalidation.svg',
+                         f"the load case's invalidation latencies (run of {load['date']}, load "
+                         f"average {load['load_average']:.1f}, from {os.path.relpath(load_files[-1], ROOT)})"))
+if pictures:
+    doc += '\n## Pictures\n\n'
+    for name, what in pictures:
+        doc += f'![{what}](perf/{name})\n\n*{what[0].upper() + what[1:]}.*\n\n'
+    if not load_files:
+        doc += ("*No load-case latencies found (`build/load-latencies.json`, written by "
+                "`./scripts/test`'s unit tier): that picture is missing from this run.*\n\n")
 with open(os.path.join(OUT, 'PERFORMANCE.md'), 'w', encoding='utf-8') as f:
     f.write(doc)
