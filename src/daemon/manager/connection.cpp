@@ -266,6 +266,7 @@ void Connection::confirm_bond(std::uint32_t passkey, std::function<void(bool)> r
         bond_.reset();
         old(false);
     }
+    cancelled_passkey_.reset();
     bond_ = PendingBond{std::move(reply), passkey, false};
     bond_due_ = due;
     rearm();
@@ -277,8 +278,16 @@ void Connection::confirm_bond(std::uint32_t passkey, std::function<void(bool)> r
     }
 }
 
+// bluetoothd withdrew its question (agent Cancel), typically because the
+// peer's side of SMP failed first: its daemon saw the passkeys differ and
+// refused.  If our passkey already went out, the peer's may still arrive
+// over the session (it sent it before refusing), and a difference is the
+// same evidence of someone between the LE links on this side too
+// (compare_late_passkey).
 void Connection::cancel_bond() {
-    if (bond_) answer_bond(false);
+    if (!bond_) return;
+    if (bond_->sent) cancelled_passkey_ = bond_->passkey;
+    answer_bond(false);
 }
 
 // Sends our passkey once the link has a live session, and answers once both
@@ -286,7 +295,8 @@ void Connection::cancel_bond() {
 // own look alike: LE numeric comparison gives its two halves different
 // passkeys.
 void Connection::try_bond() {
-    if (!bond_ || !live()) return;
+    if (!bond_) return compare_late_passkey();
+    if (!live()) return;
     const std::string peer = peer_text();
     if (session_->version != handshake::Version::V1_1) {
         log::warning("LE bond refused device=", cut(device_path_), " peer=", peer,
@@ -326,6 +336,26 @@ void Connection::try_bond() {
     owner_.bond_refused(*this, "passkeys differ: ours " + std::to_string(ours) + ", the peer's " +
                                    std::to_string(theirs));
     answer_bond(false);
+    close(CloseReason::BondMismatch, "LE bond passkeys differ");
+}
+
+void Connection::compare_late_passkey() {
+    if (!cancelled_passkey_ || !peer_passkey_ || !live()) return;
+    const std::uint32_t ours = *cancelled_passkey_, theirs = *peer_passkey_;
+    cancelled_passkey_.reset();
+    peer_passkey_.reset();
+    const std::string peer = peer_text();
+    if (theirs == ours) {
+        log::info("LE bond cancelled by bluetoothd device=", cut(device_path_), " peer=", peer,
+                  ": although both bluetoothds asked about the same passkey");
+        return;
+    }
+    log::warning("LE bond refused device=", cut(device_path_), " peer=", peer,
+                 ": passkeys differ (ours ", ours, ", the peer's ", theirs,
+                 "): someone is between the two LE links (bluetoothd had cancelled its question:"
+                 " the peer refused first); disconnecting");
+    owner_.bond_refused(*this, "passkeys differ: ours " + std::to_string(ours) + ", the peer's " +
+                                   std::to_string(theirs));
     close(CloseReason::BondMismatch, "LE bond passkeys differ");
 }
 

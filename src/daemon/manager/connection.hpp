@@ -172,6 +172,7 @@ class Connection {
     void on_session(handshake::Session s);
     void on_failure(const handshake::PumpFailure& f);
     void try_bond();
+    void compare_late_passkey();
     void answer_bond(bool ok);
     void on_expiry();
     void on_deadline();
@@ -194,10 +195,11 @@ class Connection {
     std::optional<handshake::DeviceId> claimed_;
     std::optional<handshake::Session> session_;
     std::optional<PendingBond> bond_;
-    std::optional<std::uint32_t> peer_passkey_;  // the peer's BOND, until ours is known
-    bool first_contact_ = false;                 // a PAIR_1 started a handshake here
-    bool ever_live_ = false;                     // a session came out of this link
-    bool central_wrote_ = false;                 // peripheral: the central has written
+    std::optional<std::uint32_t> peer_passkey_;       // the peer's BOND, until ours is known
+    std::optional<std::uint32_t> cancelled_passkey_;  // ours, sent, then bluetoothd cancelled
+    bool first_contact_ = false;                      // a PAIR_1 started a handshake here
+    bool ever_live_ = false;                          // a session came out of this link
+    bool central_wrote_ = false;                      // peripheral: the central has written
     // The deadlines of the one timer (on_deadline() says what each does).
     std::optional<Loop::Clock::time_point> service_due_;    // peripheral, until a session
     std::optional<Loop::Clock::time_point> handshake_due_;  // while a handshake runs

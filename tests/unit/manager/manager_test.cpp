@@ -309,6 +309,54 @@ TEST(Manager, DifferentPasskeysRefuseTheBondAndEndTheLinkASecondLater) {
     EXPECT_TRUE(a.bluez.asked(b.path()));
 }
 
+// The system tier (2026-12-07): B refused first, its bluetoothd failed SMP,
+// A's bluetoothd cancelled A's question; B's passkey reached A after that.
+// A still says the passkeys differ, and ends the link.
+TEST(Manager, APasskeyArrivingAfterBluetoothdCancelledTheQuestionIsStillCompared) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    BondAnswers got;
+    a->confirm_pairing(b.path(), 111111, [&](bool ok) { got.a = ok; });
+    t.loop.settle();  // A's passkey is at B, which has not been asked yet
+    a->cancel_confirmations();
+    ASSERT_TRUE(got.a.has_value());
+    EXPECT_FALSE(*got.a);
+    EXPECT_TRUE(a.refused.empty());
+    b->confirm_pairing(a.path(), 222222, [&](bool ok) { got.b = ok; });
+    t.loop.settle();
+    ASSERT_TRUE(got.b.has_value());
+    EXPECT_FALSE(*got.b);
+    ASSERT_FALSE(b.refused.empty());
+    ASSERT_FALSE(a.refused.empty());
+    EXPECT_NE(a.refused.back().reason.find("passkeys differ: ours 111111, the peer's 222222"),
+              std::string::npos)
+        << a.refused.back().reason;
+    t.loop.advance(1s);
+    EXPECT_TRUE(a.bluez.asked(b.path()));  // A ends the link too (BondMismatch)
+}
+
+TEST(Manager, AMatchingPasskeyAfterACancelEndsNothing) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    BondAnswers got;
+    a->confirm_pairing(b.path(), 123456, [&](bool ok) { got.a = ok; });
+    t.loop.settle();
+    a->cancel_confirmations();
+    b->confirm_pairing(a.path(), 123456, [&](bool ok) { got.b = ok; });
+    t.loop.settle();
+    ASSERT_TRUE(got.b.has_value());
+    EXPECT_TRUE(*got.b);
+    EXPECT_TRUE(a.refused.empty());
+    t.loop.advance(2s);
+    EXPECT_FALSE(a.bluez.asked(b.path()));
+}
+
 TEST(Manager, ABondWithNoSessionInTimeIsRefused) {
     Testbed t;
     Node& b = t.node("b", kAddrB);
