@@ -343,21 +343,21 @@ void Manager::approval_needed(Connection& c, const std::string& code) {
     const std::string device = c.device_path();
     const std::uint64_t id = c.id();
     plugins_->cancel_approval(c.approval_ticket);
-    c.approval_ticket = plugins_->request_approval(
-        fc, [this, device, id, fc](bool approved, const std::string& why) {
+    c.approval_ticket =
+        plugins_->request_approval(fc, [this, device, id, fc](const plugins::Decision& d) {
             auto* conn = connection(device);
             if (!conn || conn->id() != id) return;
             conn->approval_ticket = 0;
-            if (approved) {
+            if (d.approved) {
                 log::info("first contact approved adapter=", fc.adapter, " peer=", fc.peer_id,
                           " address=", fc.address, " short_code=", fc.short_code, " role=", fc.role,
-                          " (", why, ")");
+                          " (", d.why, ")");
             } else {
                 log::warning("first contact refused adapter=", fc.adapter, " peer=", fc.peer_id,
                              " address=", fc.address, " short_code=", fc.short_code,
-                             " role=", fc.role, " (", why, ")");
+                             " role=", fc.role, " (", d.why, ")");
             }
-            conn->approve(approved);
+            conn->approve(d.approved);
         });
 }
 
