@@ -79,6 +79,24 @@ class Agent {
         say("LE bond with " + (peer.empty() ? address : peer) + " refused: " + reason);
     }
 
+    // A connection attempt ended without a session: why, and if it was the
+    // first contact being asked about, the question is dropped (its
+    // approval is over: expired, or refused elsewhere).
+    void attempt_failed(const std::string& adapter, const std::string& peer,
+                        const std::string& address, const std::string& reason,
+                        const std::string& error, const std::string& detail) {
+        if (!adapter_.empty() && adapter != adapter_) return;
+        const bool asked =
+            asking_ && !peer.empty() && asking_->adapter == adapter && asking_->peer_id == peer;
+        if (asked) asking_.reset();
+        std::erase_if(queue_, [&](const Request& r) {
+            return !peer.empty() && r.adapter == adapter && r.peer_id == peer;
+        });
+        say("no session with " + (peer.empty() ? address : peer) + " (" + address + ", " + adapter +
+            "): " + reason + (error.empty() ? "" : " " + error) + ": " + detail);
+        if (asked) prompt_next();
+    }
+
   private:
     void say(const std::string& text) {
         if (asking_) std::cout << "\n";
@@ -123,6 +141,11 @@ int run_agent(sdbus::IConnection& conn, ManagerProxy& manager, const std::string
     manager.on_bond_refused = [&](const std::string& a, const std::string& peer,
                                   const std::string& address, const std::string& reason) {
         agent.bond_refused(a, peer, address, reason);
+    };
+    manager.on_attempt_failed = [&](const std::string& a, const std::string& peer,
+                                    const std::string& address, const std::string& reason,
+                                    const std::string& error, const std::string& detail) {
+        agent.attempt_failed(a, peer, address, reason, error, detail);
     };
     std::cerr << "blueratchetctl: agent running; first contacts waiting for an operator are asked"
                  " about here (Approval = confirm); Ctrl-D or Ctrl-C to stop\n";

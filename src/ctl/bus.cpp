@@ -92,6 +92,11 @@ void ManagerProxy::onBondRefused(const std::string& adapter, const std::string& 
                                  const std::string& address, const std::string& reason) {
     if (on_bond_refused) on_bond_refused(adapter, peer_id, address, reason);
 }
+void ManagerProxy::onAttemptFailed(const std::string& adapter, const std::string& peer_id,
+                                   const std::string& address, const std::string& reason,
+                                   const std::string& error, const std::string& detail) {
+    if (on_attempt_failed) on_attempt_failed(adapter, peer_id, address, reason, error, detail);
+}
 void ManagerProxy::onInterfacesAdded(
     const sdbus::ObjectPath& path,
     const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) {

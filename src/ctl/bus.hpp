@@ -82,6 +82,10 @@ class ManagerProxy final
     std::function<void(const std::string&, const std::string&, const std::string&,
                        const std::string&)>
         on_bond_refused;
+    // (adapter, peer_id, address, reason, error, detail)
+    std::function<void(const std::string&, const std::string&, const std::string&,
+                       const std::string&, const std::string&, const std::string&)>
+        on_attempt_failed;
     std::function<void(const sdbus::ObjectPath&,
                        const std::map<std::string, std::map<std::string, sdbus::Variant>>&)>
         on_added;
@@ -98,6 +102,9 @@ class ManagerProxy final
                              const uint32_t& expires_in) override;
     void onBondRefused(const std::string& adapter, const std::string& peer_id,
                        const std::string& address, const std::string& reason) override;
+    void onAttemptFailed(const std::string& adapter, const std::string& peer_id,
+                         const std::string& address, const std::string& reason,
+                         const std::string& error, const std::string& detail) override;
     void onInterfacesAdded(
         const sdbus::ObjectPath& path,
         const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) override;

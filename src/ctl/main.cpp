@@ -628,6 +628,19 @@ int cmd_monitor(const Options& o) {
              adapter + " peer=" + (peer.empty() ? "-" : peer) + " address=" + address +
                  " reason=\"" + reason + "\"");
     };
+    m.on_attempt_failed = [&](const std::string& adapter, const std::string& peer,
+                              const std::string& address, const std::string& reason,
+                              const std::string& error, const std::string& detail) {
+        emit("attempt-failed",
+             {{"adapter", adapter},
+              {"peer_id", peer},
+              {"address", address},
+              {"reason", reason},
+              {"error", error},
+              {"detail", detail}},
+             adapter + " peer=" + (peer.empty() ? "-" : peer) + " address=" + address + " reason=" +
+                 reason + (error.empty() ? "" : " error=" + error) + " detail=\"" + detail + "\"");
+    };
     m.on_added = [&](const sdbus::ObjectPath& path,
                      const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) {
         json names = json::array();

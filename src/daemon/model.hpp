@@ -76,6 +76,22 @@ struct BondRefusal {
     std::string reason;
 };
 
+// A connection attempt that ended without a session, for a reason a user
+// needs to see (Manager1.AttemptFailed; docs/API.md lists the reasons).
+struct AttemptFailure {
+    std::string adapter;
+    std::string peer_id;  // base64url; "" when the attempt ended before the peer was known
+    std::string address;
+    // Refused, ApprovalExpired, TurnedAway, HandshakeFailed, HandshakeTimeout,
+    // IdentityBusy, NoSession or LinkLost.
+    std::string reason;
+    // The named error the handshake ended with ("Noise.DecryptFailed",
+    // "Frame.OutOfOrder", "PeerAborted.NotApproved", "NotApproved"); "" when
+    // no handshake error ended it (a timeout, the rate limit).
+    std::string error;
+    std::string detail;  // one line for a person
+};
+
 // An allocator that wipes (explicit_bzero) every buffer it releases: a
 // vector using it leaves nothing behind when it grows or is destroyed.
 template <typename T>
@@ -164,6 +180,7 @@ class Model {
         std::function<void(const SessionView&)> session_invalidated;  // view.reason set
         std::function<void(const PendingApproval&)> approval_requested;
         std::function<void(const BondRefusal&)> bond_refused;
+        std::function<void(const AttemptFailure&)> attempt_failed;
     };
     void set_listener(Listener l) { listener_ = std::move(l); }
 

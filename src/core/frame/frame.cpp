@@ -33,6 +33,34 @@ const char* to_string(FrameError e) {
     return "unknown frame error";
 }
 
+const char* name(FrameError e) {
+    switch (e) {
+        case FrameError::Empty:
+            return "Empty";
+        case FrameError::TruncatedHeader:
+            return "TruncatedHeader";
+        case FrameError::BadLength:
+            return "BadLength";
+        case FrameError::Oversized:
+            return "Oversized";
+        case FrameError::BadMtu:
+            return "BadMtu";
+        case FrameError::UnexpectedContinuation:
+            return "UnexpectedContinuation";
+        case FrameError::Interrupted:
+            return "Interrupted";
+        case FrameError::OutOfOrder:
+            return "OutOfOrder";
+        case FrameError::Overrun:
+            return "Overrun";
+        case FrameError::Underrun:
+            return "Underrun";
+        case FrameError::TooManyFragments:
+            return "TooManyFragments";
+    }
+    return "Unknown";
+}
+
 Expected<std::vector<Bytes>, FrameError> fragment(ByteView message, std::size_t att_mtu) {
     if (att_mtu < kMinAttMtu || att_mtu > kMaxAttMtu) return unexpected(FrameError::BadMtu);
     if (message.empty()) return unexpected(FrameError::BadLength);

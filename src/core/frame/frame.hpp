@@ -63,6 +63,8 @@ enum class FrameError : std::uint8_t {
 };
 
 const char* to_string(FrameError e);
+// The enumerator's own name ("Empty"): stable, for logs and the API.
+const char* name(FrameError);
 
 // Data bytes per fragment at a given ATT_MTU.
 constexpr std::size_t first_capacity(std::size_t att_mtu) {

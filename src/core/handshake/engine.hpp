@@ -62,6 +62,8 @@ enum class Error {
     Finished,             // a message after the handshake ended
 };
 const char* to_string(Error e);
+// The enumerator's own name ("Decode"): stable, for logs and the API.
+const char* name(Error);
 
 struct Failure {
     Error error;
@@ -84,6 +86,10 @@ struct Failure {
         return Failure{Error::PersistFailed, {}, {}, {}, {}, std::move(why)};
     }
     std::string describe() const;
+    // The error's name, with the layer's own where it has one: "UnknownPeer",
+    // "Noise.DecryptFailed", "Decode.UnknownType", "Certificate.Expired",
+    // "PeerAborted.NotApproved".  Stable: what logs and the API report.
+    std::string name() const;
 };
 
 struct Step {

@@ -62,6 +62,50 @@ const char* to_string(Error e) {
     return "unknown handshake error";
 }
 
+const char* name(Error e) {
+    switch (e) {
+        case Error::Decode:
+            return "Decode";
+        case Error::UnexpectedMessage:
+            return "UnexpectedMessage";
+        case Error::Noise:
+            return "Noise";
+        case Error::IdentityMismatch:
+            return "IdentityMismatch";
+        case Error::SelfPairing:
+            return "SelfPairing";
+        case Error::NegatedIdentity:
+            return "NegatedIdentity";
+        case Error::UnsupportedVersion:
+            return "UnsupportedVersion";
+        case Error::VersionDowngrade:
+            return "VersionDowngrade";
+        case Error::UnknownPeer:
+            return "UnknownPeer";
+        case Error::NoCommonEpoch:
+            return "NoCommonEpoch";
+        case Error::EpochNotOffered:
+            return "EpochNotOffered";
+        case Error::NotApproved:
+            return "NotApproved";
+        case Error::CommitmentMismatch:
+            return "CommitmentMismatch";
+        case Error::Certificate:
+            return "Certificate";
+        case Error::FingerprintMismatch:
+            return "FingerprintMismatch";
+        case Error::ConfirmMismatch:
+            return "ConfirmMismatch";
+        case Error::PersistFailed:
+            return "PersistFailed";
+        case Error::PeerAborted:
+            return "PeerAborted";
+        case Error::Finished:
+            return "Finished";
+    }
+    return "Unknown";
+}
+
 std::string Failure::describe() const {
     std::string s = to_string(error);
     if (noise_error) s += std::string(": ") + noise::to_string(*noise_error);
@@ -75,6 +119,14 @@ std::string Failure::describe() const {
     }
     if (!detail.empty()) s += ": " + detail;
     return s;
+}
+
+std::string Failure::name() const {
+    if (noise_error) return std::string("Noise.") + noise::name(*noise_error);
+    if (cert_error) return std::string("Certificate.") + cert::to_string(*cert_error);
+    if (decode_error) return std::string("Decode.") + handshake::name(*decode_error);
+    if (abort) return std::string("PeerAborted.") + handshake::name(*abort);
+    return handshake::name(error);
 }
 
 Hash certificate_fingerprint(const Hash& h, const Ed25519Public& recipient_id,

@@ -19,6 +19,22 @@ const char* to_string(AbortReason r) {
     return "unknown reason";
 }
 
+const char* name(AbortReason e) {
+    switch (e) {
+        case AbortReason::UnknownPeer:
+            return "UnknownPeer";
+        case AbortReason::NoCommonEpoch:
+            return "NoCommonEpoch";
+        case AbortReason::NotApproved:
+            return "NotApproved";
+        case AbortReason::ProtocolError:
+            return "ProtocolError";
+        case AbortReason::Busy:
+            return "Busy";
+    }
+    return "Unknown";
+}
+
 const char* to_string(DecodeError e) {
     switch (e) {
         case DecodeError::Empty:
@@ -37,6 +53,26 @@ const char* to_string(DecodeError e) {
             return "offered epochs not strictly ascending";
     }
     return "unknown decode error";
+}
+
+const char* name(DecodeError e) {
+    switch (e) {
+        case DecodeError::Empty:
+            return "Empty";
+        case DecodeError::UnsupportedVersion:
+            return "UnsupportedVersion";
+        case DecodeError::UnknownType:
+            return "UnknownType";
+        case DecodeError::Truncated:
+            return "Truncated";
+        case DecodeError::TooLong:
+            return "TooLong";
+        case DecodeError::BadOfferCount:
+            return "BadOfferCount";
+        case DecodeError::BadOfferOrder:
+            return "BadOfferOrder";
+    }
+    return "Unknown";
 }
 
 Bytes encode(const Message& m) {

@@ -55,6 +55,8 @@ enum class AbortReason : std::uint8_t {
     Busy = 5,           // rate limited
 };
 const char* to_string(AbortReason);
+// The enumerator's own name ("UnknownPeer"): stable, for logs and the API.
+const char* name(AbortReason);
 
 struct Message {
     MessageType type{};
@@ -73,6 +75,8 @@ enum class DecodeError {
     BadOfferOrder,       // offered epochs not strictly ascending, or epoch 0
 };
 const char* to_string(DecodeError);
+// The enumerator's own name ("Empty"): stable, for logs and the API.
+const char* name(DecodeError);
 
 Bytes encode(const Message& m);
 // An ABORT message carrying `reason`.

@@ -20,6 +20,22 @@ std::string PumpFailure::describe() const {
     return "unknown";
 }
 
+std::string PumpFailure::name() const {
+    switch (kind) {
+        case Kind::Handshake:
+            return handshake ? handshake->name() : std::string("Unknown");
+        case Kind::Framing:
+            return std::string("Frame.") + (framing ? frame::name(*framing) : "Unknown");
+        case Kind::Transport:
+            return "Transport";
+        case Kind::NoHandshake:
+            return "NoHandshake";
+        case Kind::NoSession:
+            return "DoneWithoutSession";
+    }
+    return "Unknown";
+}
+
 Pump::Pump(PumpTransport transport, PumpEvents events)
     : transport_(std::move(transport)), events_(std::move(events)) {}
 

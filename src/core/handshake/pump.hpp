@@ -53,6 +53,9 @@ struct PumpFailure {
     static PumpFailure no_handshake() { return {Kind::NoHandshake, std::nullopt, std::nullopt}; }
     static PumpFailure no_session() { return {Kind::NoSession, std::nullopt, std::nullopt}; }
     std::string describe() const;
+    // A stable name: the engine's (Failure::name()), "Frame.<FrameError>",
+    // "Transport", "NoHandshake" or "DoneWithoutSession".
+    std::string name() const;
 };
 
 struct PumpEvents {

@@ -29,4 +29,30 @@ const char* to_string(Error e) {
     return "unknown noise error";
 }
 
+const char* name(Error e) {
+    switch (e) {
+        case Error::WrongTurn:
+            return "WrongTurn";
+        case Error::Finished:
+            return "Finished";
+        case Error::NotFinished:
+            return "NotFinished";
+        case Error::Truncated:
+            return "Truncated";
+        case Error::TooLong:
+            return "TooLong";
+        case Error::DecryptFailed:
+            return "DecryptFailed";
+        case Error::LowOrderPoint:
+            return "LowOrderPoint";
+        case Error::MissingKey:
+            return "MissingKey";
+        case Error::NonceExhausted:
+            return "NonceExhausted";
+        case Error::Aborted:
+            return "Aborted";
+    }
+    return "Unknown";
+}
+
 }  // namespace br::noise

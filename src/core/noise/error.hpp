@@ -23,5 +23,7 @@ enum class Error {
 };
 
 const char* to_string(Error e);
+// The enumerator's own name ("WrongTurn"): stable, for logs and the API.
+const char* name(Error);
 
 }  // namespace br::noise

@@ -108,6 +108,7 @@ struct Api::Impl {
     void on_session_invalidated(const SessionView& v);
     void on_approval_requested(const PendingApproval& p);
     void on_bond_refused(const BondRefusal& r);
+    void on_attempt_failed(const AttemptFailure& f);
 
     // Session channels: each service's handler object on its owner's
     // connection, and a match on each owner leaving the bus.
@@ -387,6 +388,10 @@ void Api::Impl::on_bond_refused(const BondRefusal& r) {
     manager->emitBondRefused(r.adapter, r.peer_id, r.address, r.reason);
 }
 
+void Api::Impl::on_attempt_failed(const AttemptFailure& f) {
+    manager->emitAttemptFailed(f.adapter, f.peer_id, f.address, f.reason, f.error, f.detail);
+}
+
 bool Api::Impl::hand_channel(const Handler& h, const std::string& service,
                              const std::string& adapter, const std::string& peer_id, int fd) {
     sdbus::UnixFd channel(fd, sdbus::adopt_fd);  // closed here if it goes nowhere
@@ -456,6 +461,9 @@ Api::Api(sdbus::IConnection& conn, Loop& loop, Model& model)
     };
     l.bond_refused = [&i](const BondRefusal& r) {
         quietly("bond_refused", [&] { i.on_bond_refused(r); });
+    };
+    l.attempt_failed = [&i](const AttemptFailure& f) {
+        quietly("attempt_failed", [&] { i.on_attempt_failed(f); });
     };
     model.set_listener(std::move(l));
 }

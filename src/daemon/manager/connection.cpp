@@ -226,6 +226,8 @@ void Connection::on_session(handshake::Session s) {
 
 void Connection::on_failure(const handshake::PumpFailure& f) {
     if (state_ == State::Closed) return;
+    if (!peer_)
+        if (auto p = pump_.peer()) peer_ = *p;  // the failure's report names the peer if known
     std::string why;
     switch (f.kind) {
         case handshake::PumpFailure::Kind::Handshake:
@@ -250,6 +252,7 @@ void Connection::on_failure(const handshake::PumpFailure& f) {
     log::warning("handshake failed adapter=", adapter_.name, " device=", address_,
                  " role=", role_ == LinkRole::Central ? "initiator" : "responder", " reason=\"",
                  why, "\": disconnecting");
+    failure_ = f.name();
     close(CloseReason::HandshakeFailed, why);
 }
 
@@ -406,6 +409,7 @@ void Connection::on_expiry() {
 
 void Connection::close(CloseReason reason, const std::string& why) {
     if (state_ == State::Closed) return;
+    closed_from_ = state_;
     // First the keys.
     retire_session(reason == CloseReason::Revoked ? InvalidationReason::Revoked
                                                   : InvalidationReason::LinkLost);

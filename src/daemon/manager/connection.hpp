@@ -153,6 +153,13 @@ class Connection {
     bool live() const { return session_ && !session_->invalidated(); }
     // A first contact ran here and produced no session (the rate limit counts it).
     bool first_contact_failed() const { return first_contact_ && !ever_live_; }
+    // A session came out of this link (a handshake finished here once).
+    bool ever_live() const { return ever_live_; }
+    // The state close() found the connection in (Closed until then).
+    State closed_from() const { return closed_from_; }
+    // The named error of the failure that closed it (PumpFailure::name(),
+    // e.g. "Noise.DecryptFailed"); "" unless it closed with HandshakeFailed.
+    const std::string& failure() const { return failure_; }
     // When the running handshake times out (nullopt: none runs).
     std::optional<Loop::Clock::time_point> handshake_due() const { return handshake_due_; }
     // The manager's ticket for the approval this connection waits for (0: none).
@@ -191,6 +198,8 @@ class Connection {
     Timing timing_;
     handshake::Pump pump_;
     State state_;
+    State closed_from_ = State::Closed;
+    std::string failure_;
     std::optional<handshake::DeviceId> peer_;
     std::optional<handshake::DeviceId> claimed_;
     std::optional<handshake::Session> session_;

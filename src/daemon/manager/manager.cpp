@@ -343,21 +343,30 @@ void Manager::approval_needed(Connection& c, const std::string& code) {
     const std::string device = c.device_path();
     const std::uint64_t id = c.id();
     plugins_->cancel_approval(c.approval_ticket);
-    c.approval_ticket = plugins_->request_approval(
-        fc, [this, device, id, fc](bool approved, const std::string& why) {
+    c.approval_ticket =
+        plugins_->request_approval(fc, [this, device, id, fc](const plugins::Decision& d) {
             auto* conn = connection(device);
             if (!conn || conn->id() != id) return;
             conn->approval_ticket = 0;
-            if (approved) {
+            if (d.approved) {
                 log::info("first contact approved adapter=", fc.adapter, " peer=", fc.peer_id,
                           " address=", fc.address, " short_code=", fc.short_code, " role=", fc.role,
-                          " (", why, ")");
+                          " (", d.why, ")");
             } else {
                 log::warning("first contact refused adapter=", fc.adapter, " peer=", fc.peer_id,
                              " address=", fc.address, " short_code=", fc.short_code,
-                             " role=", fc.role, " (", why, ")");
+                             " role=", fc.role, " (", d.why, ")");
+                if (conn->state() == Connection::State::Approving) {
+                    if (d.by == plugins::Decision::By::Timeout)
+                        note_attempt(*conn, "ApprovalExpired",
+                                     "no verdict from plugin " + d.plugin + " within " +
+                                         std::to_string(d.waited_seconds) + " s");
+                    else
+                        note_attempt(*conn, "Refused",
+                                     d.why + (d.words.empty() ? "" : " (" + d.words + ")"));
+                }
             }
-            conn->approve(approved);
+            conn->approve(d.approved);
         });
 }
 
@@ -370,6 +379,11 @@ bool Manager::admit_first_contact(Connection& c) {
                  " first contacts ended without a session in the last minute; the next may start"
                  " in ",
                  limiter.retry_after(now), " s");
+    note_attempt(c, "TurnedAway",
+                 std::to_string(config_.refused_first_contacts_per_minute) +
+                     " first contacts ended without a session in the last minute"
+                     " (RefusedFirstContactsPerMinute); the next may start in " +
+                     std::to_string(limiter.retry_after(now)) + " s");
     return false;
 }
 
@@ -381,6 +395,9 @@ bool Manager::claim_identity(Connection& c, const handshake::DeviceId& peer) {
                      " peer=", id_text(peer),
                      ": another handshake with this identity is in progress (device=",
                      other->address(), "); the peer may try again once it has ended");
+        note_attempt(c, "IdentityBusy",
+                     "another handshake with this identity is in progress (device=" +
+                         other->address() + ")");
         return false;
     }
     return true;
@@ -492,11 +509,75 @@ void Manager::report_bond_refused(BondRefusal r) {
     if (listener_.bond_refused) listener_.bond_refused(r);
 }
 
+void Manager::note_attempt(const Connection& c, std::string reason, std::string detail) {
+    AttemptFailure& f = attempt_notes_[c.id()];
+    f.reason = std::move(reason);
+    f.detail = std::move(detail);
+}
+
+void Manager::report_attempt(Connection& c, CloseReason reason, const std::string& why) {
+    AttemptFailure f;
+    if (auto note = attempt_notes_.extract(c.id())) f = std::move(note.mapped());
+    const std::string secs = std::to_string(config_.handshake_timeout_seconds);
+    switch (reason) {
+        case CloseReason::HandshakeFailed:
+            // Our approval policy's refusal ends the handshake too (NotApproved).
+            if (f.reason.empty()) {
+                f.reason = "HandshakeFailed";
+                f.detail = why;
+            }
+            f.error = c.failure();
+            break;
+        case CloseReason::TurnedAway:
+        case CloseReason::IdentityBusy:
+            if (f.reason.empty()) {
+                f.reason = to_string(reason);
+                f.detail = why;
+            }
+            break;
+        case CloseReason::HandshakeTimeout:
+            f.reason = to_string(reason);
+            f.detail = "the handshake did not finish within " + secs + " s (HandshakeTimeout)";
+            break;
+        case CloseReason::NoSession:
+            f.reason = to_string(reason);
+            f.detail = "no session within " + secs +
+                       " s of the connection (HandshakeTimeout): no session, no service";
+            break;
+        case CloseReason::LinkLost: {
+            // Only an attempt cut short: not the ordinary end of a link that
+            // had its session.
+            const auto from = c.closed_from();
+            if (c.ever_live() ||
+                (from != Connection::State::Handshaking && from != Connection::State::Approving))
+                return;
+            f.reason = to_string(reason);
+            f.detail = std::string("the link ended ") +
+                       (from == Connection::State::Approving
+                            ? "while the first contact waited for approval"
+                            : "during the handshake") +
+                       " (" + why + ")";
+            break;
+        }
+        default:
+            return;  // ours to end (shutdown, revocation), or after a session
+    }
+    f.adapter = c.adapter().name;
+    f.address = c.address();
+    if (c.peer()) f.peer_id = id_text(*c.peer());
+    log::warning("attempt failed adapter=", f.adapter,
+                 f.peer_id.empty() ? std::string() : " peer=" + f.peer_id, " address=", f.address,
+                 " reason=", f.reason, f.error.empty() ? std::string() : " error=" + f.error,
+                 " why=", f.detail);
+    if (listener_.attempt_failed) listener_.attempt_failed(f);
+}
+
 void Manager::closed(Connection& c, CloseReason reason, const std::string& why) {
     if (c.approval_ticket) plugins_->cancel_approval(c.approval_ticket);
     c.approval_ticket = 0;
     log::debug("link dropped device=", c.address(), " why=", why, " (", to_string(reason), ")");
     if (c.first_contact_failed()) c.adapter().first_contacts.failed(loop_.now());
+    report_attempt(c, reason, why);
     if (!disconnects(reason)) return;
     const std::string device = c.device_path();
     if (reason != CloseReason::BondMismatch) {

@@ -254,11 +254,16 @@ CtxExtra* extra_of(const br_host* h) {
     return reinterpret_cast<const HostCtx*>(h)->extra;
 }
 
+// Set on a plugin's worker thread while its approve() runs: the last line
+// it logs there (info or above) is its words on the verdict (Decision).
+thread_local std::string* t_words = nullptr;
+
 void host_log(const br_host* h, int level, const char* message) {
     auto* x = extra_of(h);
     if (!x) return;
     std::string m = message ? message : "";
     if (m.size() > 1000) m.resize(1000);
+    if (t_words && level < BR_LOG_DEBUG) *t_words = m;
     log::Level lv = level <= BR_LOG_ERROR     ? log::Level::Error
                     : level == BR_LOG_WARNING ? log::Level::Warning
                     : level >= BR_LOG_DEBUG   ? log::Level::Debug
@@ -308,8 +313,10 @@ struct PluginHost::Impl {
         FirstContact contact;
         Verdict verdict;
         Loop::TimerId timer = 0;
+        Clock::time_point asked;
         Clock::time_point deadline;
-        bool visible = false;  // the plugin answered BR_PENDING
+        bool visible = false;           // the plugin answered BR_PENDING
+        bool operator_relayed = false;  // an operator's verdict went to the plugin
     };
     struct HookSession {
         SessionFacts facts;
@@ -427,7 +434,8 @@ struct PluginHost::Impl {
         std::vector<ApprovalId> dead;
         for (auto& [id, a] : approvals)
             if (a.plugin == &p) dead.push_back(id);
-        for (auto id : dead) finish(id, false, "approval plugin " + p.name + " " + p.reason);
+        for (auto id : dead)
+            finish(id, unavailable(p.name, "approval plugin " + p.name + " " + p.reason));
         for (auto& [fp, hs] : sessions) {
             if (hs->waiting == &p && !hs->invalidated) {
                 hs->waiting = nullptr;
@@ -679,9 +687,9 @@ struct PluginHost::Impl {
             Plugin* p = plugin_of(x);
             auto it = impl->approvals.find(id);
             if (!p || p->disabled || it == impl->approvals.end() || it->second.plugin != p) return;
-            impl->finish(id, verdict == BR_APPROVE,
-                         std::string(verdict == BR_APPROVE ? "approved" : "refused") +
-                             " by plugin " + p->name);
+            impl->finish(id,
+                         by_plugin(*p, verdict == BR_APPROVE,
+                                   it->second.operator_relayed ? "the operator's verdict" : ""));
         });
         return 0;
     }
@@ -715,7 +723,15 @@ struct PluginHost::Impl {
             if (it == approvals.end()) return;
             it->second.timer = 0;
             Plugin* p = it->second.plugin;
-            finish(id, false, "no verdict in time (timed out)");
+            Decision d;
+            d.by = Decision::By::Timeout;
+            d.plugin = p ? p->name : std::string();
+            d.waited_seconds = static_cast<std::uint32_t>(
+                std::chrono::duration_cast<std::chrono::seconds>(loop.now() - it->second.asked +
+                                                                 std::chrono::milliseconds(500))
+                    .count());
+            d.why = "no verdict in time (timed out)";
+            finish(id, d);
             if (p) post_cancelled(*p, id);
         });
     }
@@ -733,14 +749,30 @@ struct PluginHost::Impl {
         post(p, "approval_cancelled()", [api, st, id] { api->approval_cancelled(st, id); });
     }
 
-    void finish(ApprovalId id, bool approved, const std::string& why) {
+    static Decision by_plugin(const Plugin& p, bool approved, std::string words) {
+        Decision d;
+        d.approved = approved;
+        d.plugin = p.name;
+        d.words = std::move(words);
+        d.why = std::string(approved ? "approved" : "refused") + " by plugin " + p.name;
+        return d;
+    }
+    static Decision unavailable(std::string plugin, std::string why) {
+        Decision d;
+        d.by = Decision::By::Unavailable;
+        d.plugin = std::move(plugin);
+        d.why = std::move(why);
+        return d;
+    }
+
+    void finish(ApprovalId id, const Decision& d) {
         auto it = approvals.find(id);
         if (it == approvals.end()) return;
         Approval a = std::move(it->second);
         approvals.erase(it);
         loop.cancel(a.timer);
         if (a.plugin) forget_live(*a.plugin, id);
-        if (a.verdict) a.verdict(approved, why);
+        if (a.verdict) a.verdict(d);
     }
 
     ApprovalId request(const FirstContact& c, Verdict verdict) {
@@ -749,6 +781,7 @@ struct PluginHost::Impl {
         a.id = id;
         a.contact = c;
         a.verdict = std::move(verdict);
+        a.asked = loop.now();
         std::uint32_t secs = options.approval_timeout_seconds;
         if (c.timeout_seconds > 0) secs = std::min(secs, c.timeout_seconds);
         a.contact.timeout_seconds = secs;
@@ -756,8 +789,9 @@ struct PluginHost::Impl {
             std::string why = options.approval.empty()
                                   ? "no approval plugin configured"
                                   : "approval plugin " + options.approval + " is not available";
-            a.timer = loop.add_timer(std::chrono::milliseconds(0),
-                                     [this, id, why] { finish(id, false, why); });
+            a.timer = loop.add_timer(std::chrono::milliseconds(0), [this, id, why] {
+                finish(id, unavailable(options.approval, why));
+            });
             return id;
         }
         Plugin& p = *approval;
@@ -769,12 +803,13 @@ struct PluginHost::Impl {
         }
         auto fc = std::make_shared<FirstContact>(a.contact);
         auto rc = std::make_shared<int>(BR_REJECT);
+        auto words = std::make_shared<std::string>();
         const br_plugin* api = p.api;
         void* st = p.state;
         Plugin* pp = &p;
         post(
             p, "approve()",
-            [api, st, fc, rc, id] {
+            [api, st, fc, rc, words, id] {
                 br_first_contact bc{};
                 bc.adapter = fc->adapter.c_str();
                 bc.adapter_address = fc->adapter_address.c_str();
@@ -786,13 +821,15 @@ struct PluginHost::Impl {
                 bc.pairing_window_open = fc->window_open ? 1 : 0;
                 bc.pairing_window_remaining = fc->window_remaining;
                 bc.timeout_seconds = fc->timeout_seconds;
+                t_words = words.get();
                 *rc = api->approve(st, &bc, id);
+                t_words = nullptr;
             },
-            [this, pp, rc, id] { approve_returned(*pp, id, *rc); });
+            [this, pp, rc, words, id] { approve_returned(*pp, id, *rc, *words); });
         return id;
     }
 
-    void approve_returned(Plugin& p, ApprovalId id, int rc) {
+    void approve_returned(Plugin& p, ApprovalId id, int rc, const std::string& words) {
         if (rc != BR_APPROVE && rc != BR_REJECT && rc != BR_PENDING) {
             disable(p, "approve() returned " + std::to_string(rc) +
                            ", not BR_APPROVE, BR_REJECT or BR_PENDING");
@@ -814,8 +851,7 @@ struct PluginHost::Impl {
             std::lock_guard<std::mutex> g(p.extra->m);
             if (p.extra->live.erase(id) == 0) return;  // host_decide() got there first
         }
-        finish(id, rc == BR_APPROVE,
-               std::string(rc == BR_APPROVE ? "approved" : "refused") + " by plugin " + p.name);
+        finish(id, by_plugin(p, rc == BR_APPROVE, words));
     }
 
     PendingApproval view(const Approval& a) const {
@@ -977,6 +1013,7 @@ ApiResult<bool> PluginHost::operator_verdict(const std::string& adapter, const s
                                "approval plugin " + p->name + " does not take operator verdicts");
         log::info("operator ", approve ? "approves" : "rejects", " first contact adapter=", adapter,
                   " peer=", a.contact.peer_id);
+        a.operator_relayed = true;
         const br_plugin* api = p->api;
         void* st = p->state;
         ApprovalId aid = id;

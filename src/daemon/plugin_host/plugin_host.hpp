@@ -85,12 +85,31 @@ struct PluginStatus {
     std::string reason;     // why not, one line
 };
 
+// The verdict on a first contact, and how it came about: what the daemon
+// reports when a first contact ends there (Manager1.AttemptFailed).
+struct Decision {
+    enum class By {
+        Plugin,       // the approval plugin decided (relaying an operator's verdict or not)
+        Timeout,      // no verdict within the approval's time
+        Unavailable,  // no approval plugin configured, or it is not loaded or disabled
+    };
+    bool approved = false;
+    By by = By::Plugin;
+    std::string plugin;  // the approval plugin's name; "" when none is configured
+    // The plugin's own words: the last line it logged (info or above) while
+    // its approve() decided, or "the operator's verdict" when it decided on
+    // one; "" when it said nothing.
+    std::string words;
+    std::uint32_t waited_seconds = 0;  // Timeout: how long the verdict was waited for
+    std::string why;                   // one line: "refused by plugin window", "no verdict ..."
+};
+
 class PluginHost {
   public:
     using ApprovalId = std::uint64_t;
     // The verdict on a first contact, always on the loop thread and never
     // from inside request_approval().
-    using Verdict = std::function<void(bool approved, const std::string& why)>;
+    using Verdict = std::function<void(const Decision& decision)>;
 
     PluginHost(Loop& loop, HostOptions options);
     ~PluginHost();  // cancels pending approvals, calls fini() (bounded), joins the workers

@@ -73,6 +73,12 @@ class ManagerClient final
                        const std::string& reason) override {
         events_.push_back({"BondRefused", adapter, peer_id + " " + reason});
     }
+    void onAttemptFailed(const std::string& adapter, const std::string& peer_id,
+                         const std::string& address, const std::string& reason,
+                         const std::string& error, const std::string& detail) override {
+        events_.push_back({"AttemptFailed", adapter,
+                           peer_id + "|" + address + "|" + reason + "|" + error + "|" + detail});
+    }
     void onInterfacesAdded(
         const sdbus::ObjectPath& path,
         const std::map<std::string, std::map<std::string, sdbus::Variant>>& ifaces) override {
@@ -376,6 +382,16 @@ TEST_F(ApiOnBus, ForgetRemovesSessionThenPeer) {
     EXPECT_EQ(paths.count(peer1_path_), 0u);
     EXPECT_EQ(paths.count(session1_path_), 0u);
     EXPECT_EQ(error_of([&] { manager_->ForgetPeer("hci0", peer1_); }), errors::kNotFound);
+}
+
+// What the manager reports of an attempt that ended without a session
+// reaches the bus as Manager1.AttemptFailed, every field in its place.
+TEST_F(ApiOnBus, AFailedAttemptIsSignalled) {
+    control("FailAttempt", std::string("hci0"), std::string("AA:BB:CC:00:00:42"));
+    ASSERT_TRUE(pump_until([&] { return has("AttemptFailed", "hci0"); })) << dump();
+    EXPECT_EQ(events_[index_of("AttemptFailed", "hci0")].detail,
+              "|AA:BB:CC:00:00:42|HandshakeFailed|Noise.DecryptFailed|handshake failed: noise "
+              "handshake failed: decryption failed");
 }
 
 TEST_F(ApiOnBus, ApprovalsAndPeerChanges) {

@@ -372,12 +372,13 @@ TEST_F(Ctl, MonitorPrintsOneLinePerEventUntilInterrupted) {
 
     control("Mint", std::string("hci0"), peer1_, std::string("pair"));
     control("RequestApproval", std::string("hci0"), make_id(70));
+    control("FailAttempt", std::string("hci0"), std::string("AA:BB:CC:00:00:42"));
     control("Disconnect", std::string("hci0"), peer1_);
 
     std::vector<json> events;
     std::string buf;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (events.size() < 5 && std::chrono::steady_clock::now() < deadline) {
+    while (events.size() < 6 && std::chrono::steady_clock::now() < deadline) {
         pollfd p{out[0], POLLIN, 0};
         if (poll(&p, 1, 100) <= 0) continue;
         char chunk[4096];
@@ -399,12 +400,23 @@ TEST_F(Ctl, MonitorPrintsOneLinePerEventUntilInterrupted) {
 
     std::vector<std::string> kinds;
     for (const auto& e : events) kinds.push_back(e["event"]);
-    EXPECT_EQ(kinds, (std::vector<std::string>{"added", "session-minted", "approval-requested",
-                                               "session-invalidated", "removed"}));
-    ASSERT_EQ(events.size(), 5u);
+    EXPECT_EQ(kinds,
+              (std::vector<std::string>{"added", "session-minted", "approval-requested",
+                                        "attempt-failed", "session-invalidated", "removed"}));
+    ASSERT_EQ(events.size(), 6u);
     EXPECT_EQ(events[1]["peer_id"], peer1_);
-    EXPECT_EQ(events[3]["reason"], "disconnected");
-    EXPECT_EQ(events[4]["interfaces"][0], "org.blueratchet.Session1");
+    events[3].erase("time");
+    EXPECT_EQ(events[3], json({{"event", "attempt-failed"},
+                               {"adapter", "hci0"},
+                               {"peer_id", ""},
+                               {"address", "AA:BB:CC:00:00:42"},
+                               {"reason", "HandshakeFailed"},
+                               {"error", "Noise.DecryptFailed"},
+                               {"detail",
+                                "handshake failed: noise handshake failed: decryption "
+                                "failed"}}));
+    EXPECT_EQ(events[4]["reason"], "disconnected");
+    EXPECT_EQ(events[5]["interfaces"][0], "org.blueratchet.Session1");
 }
 
 // Issue #13 item 5: blueratchetctl in scripts.  Exit statuses a script can

@@ -184,6 +184,15 @@ class FakeModel : public Model {
         sessions_.push_back(s);
         if (listener_.session_minted) listener_.session_minted(s);
     }
+    void fail_attempt(const std::string& adapter, const std::string& address) {
+        AttemptFailure f{adapter,
+                         "",
+                         address,
+                         "HandshakeFailed",
+                         "Noise.DecryptFailed",
+                         "handshake failed: noise handshake failed: decryption failed"};
+        if (listener_.attempt_failed) listener_.attempt_failed(f);
+    }
     void request_approval(const std::string& adapter, const std::string& peer_id) {
         PendingApproval p{adapter, peer_id, "AA:BB:CC:00:00:77", "654321", 20, "responder"};
         approvals_.push_back(p);

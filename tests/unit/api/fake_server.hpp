@@ -46,6 +46,11 @@ class Server {
             .implementedAs([this](const std::string& adapter, const std::string& peer) {
                 model.request_approval(adapter, peer);
             });
+        control_->registerMethod("FailAttempt")
+            .onInterface(iface)
+            .implementedAs([this](const std::string& adapter, const std::string& address) {
+                model.fail_attempt(adapter, address);
+            });
         control_->registerMethod("Rename").onInterface(iface).implementedAs(
             [this](const std::string& peer, const std::string& alias) {
                 model.rename_peer(peer, alias);

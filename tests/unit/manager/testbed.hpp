@@ -47,8 +47,9 @@ struct Node {
     std::unique_ptr<Manager> manager;
     std::vector<SessionView> minted, invalidated;
     std::vector<BondRefusal> refused;
-    std::vector<PeerView> peer_events;  // every Peer1 the API was told to add or refresh
-    int adapter_changes = 0;            // Adapter1 properties the API was told to refresh
+    std::vector<AttemptFailure> failed;  // every Manager1.AttemptFailed the API was told of
+    std::vector<PeerView> peer_events;   // every Peer1 the API was told to add or refresh
+    int adapter_changes = 0;             // Adapter1 properties the API was told to refresh
 
     Manager* operator->() { return manager.get(); }
     std::string path() const { return device_path(seen_as); }  // how peers see it
@@ -109,6 +110,7 @@ class Testbed {
         l.session_minted = [raw](const SessionView& v) { raw->minted.push_back(v); };
         l.session_invalidated = [raw](const SessionView& v) { raw->invalidated.push_back(v); };
         l.bond_refused = [raw](const BondRefusal& r) { raw->refused.push_back(r); };
+        l.attempt_failed = [raw](const AttemptFailure& f) { raw->failed.push_back(f); };
         l.peer_added = [raw](const PeerView& v) { raw->peer_events.push_back(v); };
         l.peer_changed = [raw](const PeerView& v) { raw->peer_events.push_back(v); };
         l.adapters_changed = [raw] { ++raw->adapter_changes; };

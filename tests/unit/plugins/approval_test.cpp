@@ -68,6 +68,11 @@ TEST(Window, RefusesWhileTheWindowIsClosed) {
     auto v = h.ask(contact(false));
     EXPECT_FALSE(v.approved);
     EXPECT_EQ(v.why, "refused by plugin window");
+    // What `blueratchetctl monitor` shows of it (Manager1.AttemptFailed):
+    // which plugin, and its own words.
+    EXPECT_EQ(v.decision.by, Decision::By::Plugin);
+    EXPECT_EQ(v.decision.plugin, "window");
+    EXPECT_EQ(v.decision.words, "refused: pairing window closed");
 }
 
 // --- allowlist --------------------------------------------------------------
@@ -257,6 +262,8 @@ TEST(Confirm, TheOperatorRejectsByHexId) {
                                    [&] { return v.done; }}));
     EXPECT_FALSE(v.approved);
     EXPECT_EQ(v.why, "refused by plugin confirm");
+    EXPECT_EQ(v.decision.by, Decision::By::Plugin);
+    EXPECT_EQ(v.decision.words, "the operator's verdict");
 }
 
 TEST(Confirm, NoVerdictTimesOut) {
@@ -266,6 +273,9 @@ TEST(Confirm, NoVerdictTimesOut) {
     auto took = std::chrono::steady_clock::now() - t0;
     EXPECT_FALSE(v.approved);
     EXPECT_NE(v.why.find("timed out"), std::string::npos) << v.why;
+    EXPECT_EQ(v.decision.by, Decision::By::Timeout);
+    EXPECT_EQ(v.decision.plugin, "confirm");
+    EXPECT_EQ(v.decision.waited_seconds, 1u);
     EXPECT_GE(took, 900ms);
     EXPECT_LT(took, 3s);
     ASSERT_EQ(h.requested.size(), 1u);

@@ -104,11 +104,13 @@ struct Verdict {
     bool done = false;
     bool approved = false;
     std::string why;
+    Decision decision;
     PluginHost::Verdict callback() {
-        return [this](bool a, const std::string& w) {
+        return [this](const Decision& d) {
             done = true;
-            approved = a;
-            why = w;
+            approved = d.approved;
+            why = d.why;
+            decision = d;
         };
     }
 };

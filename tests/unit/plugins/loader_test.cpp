@@ -91,6 +91,7 @@ TEST_P(LoaderRefuses, NamesTheFileAndTheReason) {
         EXPECT_TRUE(run_steps(loop, {[&] { return v.done; }}));
         EXPECT_FALSE(v.approved);
         EXPECT_NE(v.why.find("not available"), std::string::npos) << v.why;
+        EXPECT_EQ(v.decision.by, Decision::By::Unavailable);
     }
 }
 
