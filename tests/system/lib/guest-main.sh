@@ -3,7 +3,7 @@
 # guest-main.sh — first process of every testbed guest (PID 1 after the
 # initramfs's switch_root).  Reads its parameters from the kernel command line
 # (br.host=A|B, br.scenario=NAME, br.repo=..., br.testbed=..., br.build=...,
-# br.timeout=SECONDS), prepares a writable system (fresh tmpfs on /run and
+# br.timeout=SECONDS, br.package=FILE.deb), prepares a writable system (fresh tmpfs on /run and
 # /var/lib/bluetooth), runs the scenario's part for this host
 # (tests/system/scenarios/NAME.a.sh or NAME.b.sh) under a watchdog, then
 # collects the logs into the shared folder (/br/hostA or /br/hostB) and powers
@@ -20,9 +20,10 @@ for w in $(cat /proc/cmdline); do
         br.build=*)    BR_BUILD=${w#*=} ;;
         br.timeout=*)  BR_GUEST_TIMEOUT=${w#*=} ;;
         br.debug=*)    BR_DEBUG=${w#*=} ;;
+        br.package=*)  BR_PACKAGE=${w#*=} ;;
     esac
 done
-export BR_HOST BR_SCENARIO BR_REPO BR_TESTBED BR_BUILD BR_DEBUG=${BR_DEBUG:-0}
+export BR_HOST BR_SCENARIO BR_REPO BR_TESTBED BR_BUILD BR_DEBUG=${BR_DEBUG:-0} BR_PACKAGE
 export BR_GUEST_TIMEOUT=${BR_GUEST_TIMEOUT:-240}
 export BR_OUT=/br/host$BR_HOST BR_SYNC=/br/sync
 export BR_PEER=$([ "$BR_HOST" = A ] && echo B || echo A)

@@ -11,6 +11,7 @@ qemu_guest() {
     local append="console=ttyS0 quiet panic=-1 br.host=$host br.scenario=$SCENARIO"
     append+=" br.repo=$REPO br.testbed=$TB br.build=$BR_BUILD br.timeout=$GUEST_TIMEOUT"
     append+=" br.debug=$DEBUG br.kmod=$KMOD br.main=$REPO/tests/system/lib/guest-main.sh"
+    [ -z "${BR_PACKAGE:-}" ] || append+=" br.package=$BR_PACKAGE"
     mkdir -p "$logdir/host$host"
     timeout --kill-after=10 "$((GUEST_TIMEOUT + 120))" \
         qemu-system-x86_64 -accel tcg,tb-size=64 -cpu max -m 384 -smp 1 \

@@ -8,9 +8,36 @@
 #   <6>session invalidated adapter=hci0 peer=<id> address=<addr> epoch=1
 #      fingerprint=<hex> reason=LinkLost
 
-BR_DAEMON=${BR_DAEMON:-$BR_BUILD/src/daemon/blueratchetd}
+# BR_PACKAGE (tests/system/run with BR_PACKAGE=blueratchet_*.deb, as
+# ./scripts/test runs it): the daemon, blueratchetctl, the plugins and the bus
+# policy are the Debian package's files at the paths it installs them to
+# (br_install_package).  Without it, from the build folder.
+if [ -n "${BR_PACKAGE:-}" ]; then
+    BR_DAEMON=/usr/sbin/blueratchetd
+    BR_CTL=/usr/bin/blueratchetctl
+else
+    BR_DAEMON=${BR_DAEMON:-$BR_BUILD/src/daemon/blueratchetd}
+    BR_CTL=${BR_CTL:-$BR_BUILD/src/ctl/blueratchetctl}
+fi
 
-BR_CTL=${BR_CTL:-$BR_BUILD/src/ctl/blueratchetctl}
+# br_install_package: the package's files unpacked onto the guest's overlay,
+# once per guest.  Unpacked, not dpkg -i: under TCG, dpkg -i spends about
+# 150 s reading the dpkg database over 9p (measured), more than a scenario's
+# watchdog allows; the maintainer scripts (enabling the unit, purge) run in
+# the package tier's install cycle, and the guests have no systemd anyway.
+br_install_package() {
+    [ -n "${BR_PACKAGE:-}" ] || return 0
+    [ -x /usr/sbin/blueratchetd ] && [ -f /run/br-package-unpacked ] && return 0
+    local t0=$EPOCHREALTIME
+    # --keep-directory-symlink: the package's ./lib/ must go through the
+    # usr-merged /lib -> usr/lib link (dpkg-deb -x replaced it with a real
+    # directory, and every program lost its libraries).
+    dpkg-deb --fsys-tarfile "$BR_PACKAGE" | tar -x --keep-directory-symlink -C / > "$BR_OUT/dpkg.log" 2>&1 \
+        || fail "unpacking $BR_PACKAGE onto / failed ($(tail -n1 "$BR_OUT/dpkg.log"))"
+    : > /run/br-package-unpacked
+    log "unpacked blueratchet $(dpkg-deb -f "$BR_PACKAGE" Version) from $(basename "$BR_PACKAGE")" \
+        "in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}') s: $("$BR_DAEMON" --version)"
+}
 
 # br_daemon_up: the BlueZ stack, the bus policy for org.blueratchet, then
 # blueratchetd (pairing window open on both hosts, so first contacts are
@@ -23,7 +50,9 @@ br_daemon_up() {
 # br_bus_policy: org.blueratchet's policy file in the guest's overlay, then
 # the bus re-reads its configuration.
 br_bus_policy() {
-    if [ -f "$BR_REPO/dbus/org.blueratchet.conf" ]; then
+    if [ -n "${BR_PACKAGE:-}" ]; then
+        [ -f /usr/share/dbus-1/system.d/org.blueratchet.conf ] || fail "the package installed no bus policy"
+    elif [ -f "$BR_REPO/dbus/org.blueratchet.conf" ]; then
         cp "$BR_REPO/dbus/org.blueratchet.conf" /etc/dbus-1/system.d/org.blueratchet.conf
     else
         cat > /etc/dbus-1/system.d/org.blueratchet.conf <<'POLICY'
@@ -45,6 +74,7 @@ POLICY
 # BR_SESSION_CONF: extra lines for main.conf's [Session] section, e.g.
 # $'Validity = 60\nOnExpiry = rekey' (set before calling).
 br_daemon_start() {
+    br_install_package
     [ -x "$BR_DAEMON" ] || fail "no daemon at $BR_DAEMON (build it: ninja -C \$BR_BUILD src/daemon/blueratchetd)"
     br_bus_policy
     printf '[Session]\nHandshakeTimeout = 20\n%s\n' "${BR_SESSION_CONF:-}" > /tmp/br-main.conf
