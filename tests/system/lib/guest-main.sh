@@ -21,11 +21,17 @@ for w in $(cat /proc/cmdline); do
         br.timeout=*)  BR_GUEST_TIMEOUT=${w#*=} ;;
         br.debug=*)    BR_DEBUG=${w#*=} ;;
         br.package=*)  BR_PACKAGE=${w#*=} ;;
+        br.bluez=*)    BR_BLUEZ=${w#*=} ;;
     esac
 done
 export BR_HOST BR_SCENARIO BR_REPO BR_TESTBED BR_BUILD BR_DEBUG=${BR_DEBUG:-0} BR_PACKAGE
 export BR_GUEST_TIMEOUT=${BR_GUEST_TIMEOUT:-240}
 export BR_OUT=/br/host$BR_HOST BR_SYNC=/br/sync
+# Another BlueZ release's programs (tests/system/run: BR_BLUEZ_A/B) come
+# first on PATH, and its bluetoothd replaces Debian's.
+if [ -n "${BR_BLUEZ:-}" ]; then
+    export PATH=$BR_BLUEZ:$PATH BR_BLUETOOTHD=$BR_BLUEZ/bluetoothd
+fi
 export BR_PEER=$([ "$BR_HOST" = A ] && echo B || echo A)
 mkdir -p "$BR_OUT" "$BR_SYNC"
 

@@ -258,7 +258,7 @@ radio_up_b() {  # host B: btvirt gives B its controller and serves the air
     modprobe -a virtio_console af_alg algif_skcipher algif_hash cmac ecb bluetooth
     start_btmon
     modprobe hci_vhci
-    cat /usr/bin/btvirt > /dev/null   # warm the page cache for its first reply
+    cat "$(command -v btvirt)" > /dev/null   # warm the page cache for its first reply
     bring_up_controller btvirt btvirt -s -L -l1
     wait_for 10 "btvirt's LE server socket" test -S /tmp/bt-server-le
     local port="" d
@@ -291,7 +291,7 @@ start_dbus() {
 start_bluetoothd() {
     local dbg=()
     [ "$BR_DEBUG" = 1 ] && dbg=(-d)
-    spawn bluetoothd /usr/libexec/bluetooth/bluetoothd -n "${dbg[@]}"
+    spawn bluetoothd "${BR_BLUETOOTHD:-/usr/libexec/bluetooth/bluetoothd}" -n "${dbg[@]}"
     wait_adapter
 }
 

@@ -12,6 +12,10 @@ qemu_guest() {
     append+=" br.repo=$REPO br.testbed=$TB br.build=$BR_BUILD br.timeout=$GUEST_TIMEOUT"
     append+=" br.debug=$DEBUG br.kmod=$KMOD br.main=$REPO/tests/system/lib/guest-main.sh"
     [ -z "${BR_PACKAGE:-}" ] || append+=" br.package=$BR_PACKAGE"
+    # BR_BLUEZ_A / BR_BLUEZ_B: a folder of another BlueZ release's programs
+    # (lib/build-bluez.sh) for that guest; unset: Debian's.
+    local bluez_var=BR_BLUEZ_$host
+    [ -z "${!bluez_var:-}" ] || append+=" br.bluez=${!bluez_var}"
     mkdir -p "$logdir/host$host"
     timeout --kill-after=10 "$((GUEST_TIMEOUT + 120))" \
         qemu-system-x86_64 -accel tcg,tb-size=64 -cpu max -m 384 -smp 1 \
