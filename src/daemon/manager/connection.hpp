@@ -164,6 +164,13 @@ class Connection {
     std::optional<Loop::Clock::time_point> handshake_due() const { return handshake_due_; }
     // The manager's ticket for the approval this connection waits for (0: none).
     std::uint64_t approval_ticket = 0;
+    // Why the manager decided this attempt ends (its approval verdict, the
+    // rate limit, the identity claim), reported when the connection closes
+    // (Manager1.AttemptFailed); empty reason: none decided.
+    struct AttemptNote {
+        std::string reason, detail;
+    };
+    AttemptNote attempt_note;
 
   private:
     struct PendingBond {

@@ -509,15 +509,14 @@ void Manager::report_bond_refused(BondRefusal r) {
     if (listener_.bond_refused) listener_.bond_refused(r);
 }
 
-void Manager::note_attempt(const Connection& c, std::string reason, std::string detail) {
-    AttemptFailure& f = attempt_notes_[c.id()];
-    f.reason = std::move(reason);
-    f.detail = std::move(detail);
+void Manager::note_attempt(Connection& c, std::string reason, std::string detail) {
+    c.attempt_note = {std::move(reason), std::move(detail)};
 }
 
 void Manager::report_attempt(Connection& c, CloseReason reason, const std::string& why) {
     AttemptFailure f;
-    if (auto note = attempt_notes_.extract(c.id())) f = std::move(note.mapped());
+    f.reason = std::move(c.attempt_note.reason);
+    f.detail = std::move(c.attempt_note.detail);
     const std::string secs = std::to_string(config_.handshake_timeout_seconds);
     switch (reason) {
         case CloseReason::HandshakeFailed:

@@ -176,7 +176,7 @@ class Manager : public Model, private Connection::Owner, private ChannelHub::Ses
     // Why a connection's attempt is ending, noted where that was decided
     // (our approval policy's verdict, the rate limit, the identity claim):
     // what its close reports instead of the bare CloseReason.
-    void note_attempt(const Connection& c, std::string reason, std::string detail);
+    void note_attempt(Connection& c, std::string reason, std::string detail);
     void peer_seen(AdapterState& a, const handshake::DeviceId& id, const std::string& address);
     PeerView peer_view(const AdapterState& a, const store::PeerInfo& info) const;
     AdapterState* adapter_by_name(const std::string& name);
@@ -197,9 +197,8 @@ class Manager : public Model, private Connection::Owner, private ChannelHub::Ses
     // lost (or replaced), so what the device still writes is dropped unread.
     std::map<std::string, std::unique_ptr<Connection>> connections_;
     std::map<SessionKey, SessionRecord> sessions_;
-    std::map<std::string, EarlyBond> early_bonds_;           // by device object path
-    std::map<std::uint64_t, AttemptFailure> attempt_notes_;  // by connection id (note_attempt)
-    std::set<SessionKey> announced_peers_;  // peers the listener has been told about
+    std::map<std::string, EarlyBond> early_bonds_;  // by device object path
+    std::set<SessionKey> announced_peers_;          // peers the listener has been told about
     std::uint64_t next_connection_ = 1;
     bool shutting_down_ = false;
     std::unique_ptr<plugins::PluginHost> plugins_;
