@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/cert/certificate.hpp"
 #include "core/channel/open_header.hpp"
@@ -15,11 +16,16 @@
 namespace br::daemon {
 
 ChannelHub::ChannelHub(Loop& loop, Sessions& sessions, Transport& transport,
-                       std::function<std::int64_t()> wall_clock)
-    : loop_(loop), sessions_(sessions), transport_(transport), wall_clock_(std::move(wall_clock)) {}
+                       std::function<std::int64_t()> wall_clock, ChannelPatience patience)
+    : loop_(loop),
+      sessions_(sessions),
+      transport_(transport),
+      wall_clock_(std::move(wall_clock)),
+      patience_(patience) {}
 
 ChannelHub::~ChannelHub() {
     loop_.cancel(reaper_);
+    for (auto& [id, e] : entries_) loop_.cancel(e.deadline);
     for (int fd : spacers_) {
         loop_.unwatch_fd(fd);
         ::close(fd);
@@ -118,6 +124,7 @@ void ChannelHub::on_listen(std::uint32_t /*events*/) {
         e.id = id;
         e.key = Key{s->adapter, s->peer};
         const Key key = e.key;
+        arm(e, patience_.open);
         e.relay = ChannelRelay::acceptor(
             loop_, std::move(t), in->fd, transport_.send_mtu(in->fd),
             [this, key, id](const std::string& service) {
@@ -169,6 +176,8 @@ void ChannelHub::open(const std::string& adapter, const PeerId& peer, const std:
     e.app_fd = app_fd;
     e.service = service;
     e.opened = std::move(opened);
+    e.opener = true;
+    arm(e, patience_.attempt);
     loop_.watch_fd(*fd, EPOLLOUT, [this, id](std::uint32_t) { on_connected(id); });
 }
 
@@ -227,15 +236,7 @@ bool ChannelHub::retry(Entry& e) {
     if (!s || !s->keys) return false;
     auto spacer = transport_.connect(*s);
     auto fd = transport_.connect(*s);
-    if (spacer) {
-        const int sfd = *spacer;
-        spacers_.insert(sfd);
-        loop_.watch_fd(sfd, EPOLLOUT, [this, sfd](std::uint32_t) {
-            loop_.unwatch_fd(sfd);
-            ::close(sfd);
-            spacers_.erase(sfd);
-        });
-    }
+    if (spacer) set_aside(*spacer);
     if (!fd) return false;
     log::info("session channel to adapter=", e.key.adapter, " peer=", e.key.peer.base64url(),
               " refused: trying once more past the channel identifier the peer may hold");
@@ -245,10 +246,84 @@ bool ChannelHub::retry(Entry& e) {
     return true;
 }
 
+void ChannelHub::set_aside(int connecting_fd) {
+    spacers_.insert(connecting_fd);
+    loop_.watch_fd(connecting_fd, EPOLLOUT, [this, connecting_fd](std::uint32_t) {
+        loop_.unwatch_fd(connecting_fd);
+        ::close(connecting_fd);
+        spacers_.erase(connecting_fd);
+    });
+}
+
+void ChannelHub::arm(Entry& e, std::chrono::milliseconds after) {
+    loop_.cancel(e.deadline);
+    const std::uint64_t id = e.id;
+    e.deadline = loop_.add_timer(after, [this, id] { deadline_passed(id); });
+}
+
+// An open not done in time: the opener tries once more at the first
+// deadline (ChannelPatience) and gives up at the second; a peer's open is
+// closed at its one deadline.
+void ChannelHub::deadline_passed(std::uint64_t id) {
+    Entry* e = find(id);
+    if (!e || e->dead) return;
+    e->deadline = 0;
+    if (e->relay && e->relay->relaying()) return;
+    const int passed = ++e->deadlines_passed;
+    if (e->opener && passed == 1) {
+        arm(*e, patience_.open - patience_.attempt);
+        if (!e->retried) retry_unanswered(*e);
+        return;
+    }
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(patience_.open).count();
+    const std::string why =
+        e->opener ? "the peer did not answer in " + std::to_string(seconds) + " s"
+                  : "the peer did not finish opening it in " + std::to_string(seconds) + " s";
+    if (e->relay) return e->relay->close(why);  // which calls finished()
+    if (e->connecting_fd >= 0) {
+        loop_.unwatch_fd(e->connecting_fd);
+        set_aside(std::exchange(e->connecting_fd, -1));
+    }
+    finished(id, why);
+}
+
+// The peer has not answered our open: its kernel may never answer this
+// channel (the system tier's capture of 2026-12-07: our open accepted by
+// the peer, and the answer never reached our socket).  A fresh channel is
+// opened; the unanswered one is set aside, not withdrawn, so that its
+// identifier is not reused while the peer may hold it.  One still in TLS
+// or waiting for the service's answer is closed, and the application's
+// socket, untouched so far, goes to the new one.
+void ChannelHub::retry_unanswered(Entry& e) {
+    e.retried = true;
+    const std::uint64_t id = e.id;
+    if (e.connecting_fd >= 0) {
+        loop_.unwatch_fd(e.connecting_fd);
+        set_aside(std::exchange(e.connecting_fd, -1));
+    } else if (e.relay) {
+        e.app_fd = e.relay->release_application();
+        e.relay.reset();  // closes its transport, and tells no one
+        if (e.app_fd < 0) return finished(id, "the peer did not answer");
+    }
+    auto s = sessions_.by_peer(e.key.adapter, e.key.peer);
+    if (!s || !s->keys) return finished(id, "the session ended");
+    auto fd = transport_.connect(*s);
+    if (!fd)
+        return finished(id, std::string("cannot reach the peer: ") + std::strerror(fd.error()));
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(patience_.attempt).count();
+    log::info("session channel to adapter=", e.key.adapter, " peer=", e.key.peer.base64url(),
+              " service=", e.service, " not answered in ", seconds,
+              " s: trying once more on a fresh channel");
+    e.connecting_fd = *fd;
+    loop_.watch_fd(*fd, EPOLLOUT, [this, id](std::uint32_t) { on_connected(id); });
+}
+
 void ChannelHub::finished(std::uint64_t id, const std::string& why) {
     Entry* e = find(id);
     if (!e || e->dead) return;
     e->dead = true;
+    loop_.cancel(std::exchange(e->deadline, 0));
     log::info("session channel closed adapter=", e->key.adapter, " peer=", e->key.peer.base64url(),
               " service=", e->service.empty() ? std::string("-") : e->service, " why=", why);
     if (e->app_fd >= 0) {

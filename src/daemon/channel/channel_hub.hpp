@@ -14,6 +14,7 @@
 // (bluez/l2cap.hpp).  Everything runs on the loop's thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -29,6 +30,20 @@
 #include "daemon/loop.hpp"
 
 namespace br::daemon {
+
+// How long an open may take.  An open the peer has not answered (the
+// transport connected, TLS done, the service accepted) after `attempt` is
+// tried once more on a fresh channel: under the system tier's emulation an
+// open takes well under a second, and Linux 6.1 was seen to leave one
+// unanswered for good when both bluetoothds were busy with their own
+// channels.  After `open` it is given up and the caller told so: less than
+// D-Bus's default 25 s, so that a caller hears our answer, not its own
+// timeout.  A channel a peer opened and did not finish opening in `open`
+// is closed: a peer cannot hold our resources by saying nothing.
+struct ChannelPatience {
+    std::chrono::milliseconds attempt{6000};
+    std::chrono::milliseconds open{20000};
+};
 
 class ChannelHub {
   public:
@@ -76,7 +91,7 @@ class ChannelHub {
     using Opened = std::function<void(std::optional<std::string> error)>;
 
     ChannelHub(Loop& loop, Sessions& sessions, Transport& transport,
-               std::function<std::int64_t()> wall_clock);
+               std::function<std::int64_t()> wall_clock, ChannelPatience patience = {});
     ~ChannelHub();  // closes every channel
     ChannelHub(const ChannelHub&) = delete;
     ChannelHub& operator=(const ChannelHub&) = delete;
@@ -122,8 +137,11 @@ class ChannelHub {
         int app_fd = -1;  // the opener's, until the relay takes it
         std::string service;
         Opened opened;
-        bool retried = false;  // a refused open is tried once more (retry())
+        bool opener = false;   // we opened it (else the peer did)
+        bool retried = false;  // a refused or unanswered open is tried once more
         bool dead = false;     // finished; erased on a later turn
+        Loop::TimerId deadline = 0;
+        int deadlines_passed = 0;
     };
     struct Service {
         std::string owner;
@@ -133,6 +151,10 @@ class ChannelHub {
     void on_listen(std::uint32_t events);
     void on_connected(std::uint64_t id);
     bool retry(Entry& e);
+    void arm(Entry& e, std::chrono::milliseconds after);
+    void deadline_passed(std::uint64_t id);
+    void retry_unanswered(Entry& e);
+    void set_aside(int connecting_fd);
     ChannelRelay::Answer answer(const Key& key, const std::string& service);
     std::unique_ptr<channel::TlsEndpoint> tls(channel::TlsEndpoint::Side side,
                                               const handshake::Session& keys, std::string& why);
@@ -143,10 +165,14 @@ class ChannelHub {
     Sessions& sessions_;
     Transport& transport_;
     std::function<std::int64_t()> wall_clock_;
+    ChannelPatience patience_;
     int listen_fd_ = -1;
     std::map<std::string, Service> services_;
     std::map<std::uint64_t, Entry> entries_;
-    std::set<int> spacers_;  // retry()'s placeholders, closed when answered
+    // Opens set aside (retry()'s placeholders, and opens not answered in
+    // time), closed when answered: never while pending, as a request
+    // withdrawn unanswered would leave the peer a channel of its own.
+    std::set<int> spacers_;
     std::uint64_t next_id_ = 1;
     Loop::TimerId reaper_ = 0;
 };

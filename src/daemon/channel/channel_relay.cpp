@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace br::daemon {
 
@@ -293,6 +294,12 @@ void ChannelRelay::end_application() {
         ::close(app_fd_);
         app_fd_ = -1;
     }
+}
+
+int ChannelRelay::release_application() {
+    if (!is_opener_ || stage_ != Stage::Opening || app_fd_ < 0) return -1;
+    loop_.unwatch_fd(app_fd_);
+    return std::exchange(app_fd_, -1);
 }
 
 void ChannelRelay::shut() {

@@ -84,6 +84,11 @@ class ChannelRelay {
     // (the owner ending a session: every application first, then the
     // transports, whose close() can take the kernel a while).
     void end_application();
+    // The opener, before the peer accepted: gives the application's socket
+    // back untouched (it has read and been sent nothing yet), so that the
+    // owner can try the open again on a fresh transport; -1 otherwise.
+    // Destroying the relay then closes the transport alone.
+    int release_application();
     bool open() const { return transport_fd_ >= 0; }
     bool established() const { return tls_->established(); }
     // The service asked for (the acceptor knows it once the request came).

@@ -7,6 +7,7 @@
 #include "daemon/channel/channel_hub.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -59,11 +60,11 @@ struct Daemons {
     std::mutex m;
     std::vector<int> delivered;  // B's application ends, as its service got them
 
-    Daemons() {
+    explicit Daemons(ChannelPatience patience = {}) {
         lt.call([&] {
             auto wall = [] { return std::int64_t{test::kNow}; };
-            a = std::make_unique<ChannelHub>(lt.loop, sa, ta, wall);
-            b = std::make_unique<ChannelHub>(lt.loop, sb, tb, wall);
+            a = std::make_unique<ChannelHub>(lt.loop, sa, ta, wall, patience);
+            b = std::make_unique<ChannelHub>(lt.loop, sb, tb, wall, patience);
             EXPECT_TRUE(a->start() && b->start());
             EXPECT_TRUE(
                 b->register_service("echo", ":1.42",
@@ -210,6 +211,77 @@ TEST(ChannelHub, ARefusedOpenIsRetriedOnceOnly) {
     EXPECT_EQ(why, "cannot reach the peer: Connection refused");
     EXPECT_EQ(d.ta.connects(), 3);
     EXPECT_TRUE(d.delivered.empty());
+}
+
+// Short enough for a unit test, long enough for an open on a loaded
+// machine under the sanitizers (a slow open is retried, and still passes).
+constexpr ChannelPatience kImpatient{std::chrono::milliseconds(500),
+                                     std::chrono::milliseconds(2000)};
+
+// The system tier's capture (CI, 2026-12-07): the peer accepted our open
+// and the answer never reached our socket; the caller's D-Bus call timed
+// out with no word from the daemon.
+TEST(ChannelHub, AnOpenThePeerNeverAnswersIsTriedOnceMoreOnAFreshChannel) {
+    Daemons d(kImpatient);
+    d.ta.peer_stalls(1, UnixTransport::Stall::Connect);
+    int app = d.open("echo");
+    ASSERT_GE(app, 0);
+    EXPECT_EQ(d.ta.connects(), 2);
+    int far = d.b_app();
+    ASSERT_GE(far, 0);
+    ASSERT_EQ(::write(app, "hello", 5), 5);
+    EXPECT_EQ(read_some(far), "hello");
+    ::close(app);
+}
+
+TEST(ChannelHub, AnOpenStuckInItsHandshakeIsTriedOnceMoreWithTheSameApplication) {
+    Daemons d(kImpatient);
+    d.ta.peer_stalls(1, UnixTransport::Stall::Handshake);
+    int app = d.open("echo");
+    ASSERT_GE(app, 0);
+    EXPECT_EQ(d.ta.connects(), 2);
+    int far = d.b_app();
+    ASSERT_GE(far, 0);
+    ASSERT_EQ(::write(far, "back", 4), 4);
+    EXPECT_EQ(read_some(app), "back");
+    ::close(app);
+}
+
+TEST(ChannelHub, AnOpenNeverAnsweredIsGivenUpInTimeAndSaysWhy) {
+    for (auto how : {UnixTransport::Stall::Connect, UnixTransport::Stall::Handshake}) {
+        Daemons d(kImpatient);
+        d.ta.peer_stalls(2, how);
+        std::string why;
+        const auto t0 = Clock::now();
+        EXPECT_EQ(d.open("echo", &why), -1);
+        // Answered at the second deadline, not left to the caller's timeout.
+        EXPECT_GE(Clock::now() - t0, kImpatient.open);
+        EXPECT_EQ(why, "the peer did not answer in 2 s");
+        EXPECT_EQ(d.ta.connects(), 2);
+        EXPECT_TRUE(d.delivered.empty());
+        int n = d.lt.call([&] { return static_cast<int>(d.a->channels()); });
+        EXPECT_EQ(n, 0);
+    }
+}
+
+// A device with a live session opens a channel to us and says nothing:
+// it is closed at the deadline, not held for as long as the link lasts.
+TEST(ChannelHub, APeerThatOpensAChannelAndSaysNothingIsHungUpOn) {
+    Daemons d(kImpatient);
+    auto silent = d.ta.connect(
+        ChannelHub::Session{"hci0", PeerId(d.paired.a->peer_id), "B", 0x0081, nullptr});
+    ASSERT_TRUE(silent);
+    pollfd p{*silent, POLLIN, 0};
+    // Accepted (B knows a session with A), then nothing for 2 s.
+    ASSERT_EQ(::poll(&p, 1, 1000), 0);
+    int n = d.lt.call([&] { return static_cast<int>(d.b->channels()); });
+    EXPECT_EQ(n, 1);
+    ASSERT_EQ(::poll(&p, 1, 5000), 1);
+    char c;
+    EXPECT_EQ(::read(*silent, &c, 1), 0);  // hung up
+    n = d.lt.call([&] { return static_cast<int>(d.b->channels()); });
+    EXPECT_EQ(n, 0);
+    ::close(*silent);
 }
 
 }  // namespace

@@ -27,6 +27,11 @@ namespace br::daemon {
 class UnixTransport : public ChannelHub::Transport {
   public:
     explicit UnixTransport(std::string name) : name_(std::move(name)) {}
+    ~UnixTransport() override {
+        for (int fd : void_) ::close(fd);
+    }
+    UnixTransport(const UnixTransport&) = delete;
+    UnixTransport& operator=(const UnixTransport&) = delete;
     static std::string prefix() { return "br-hub-test-" + std::to_string(::getpid()) + "-"; }
     static sockaddr_un at(const std::string& name, socklen_t& len) {
         sockaddr_un a{};
@@ -60,9 +65,21 @@ class UnixTransport : public ChannelHub::Transport {
     // connect() returned).  ChannelHub::retry() is about this.
     void peer_holds_stale(std::set<int> cids) { stale_ = std::move(cids); }
     int connects() const { return connects_; }
+    // The next `n` opens go nowhere, as an open whose answer Linux lost:
+    // one never completes (Stall::Connect: never writable), or completes
+    // and nothing ever answers its TLS (Stall::Handshake).
+    enum class Stall { Connect, Handshake };
+    void peer_stalls(int n, Stall how) {
+        stalls_ = n;
+        stall_ = how;
+    }
 
     Expected<int, int> connect(const ChannelHub::Session& s) override {
         ++connects_;
+        if (stalls_ > 0) {
+            --stalls_;
+            return nowhere();
+        }
         if (int cid = stale_.empty() ? 0 : allocate_cid(); stale_.count(cid)) {
             int sv[2];
             if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
@@ -87,6 +104,19 @@ class UnixTransport : public ChannelHub::Transport {
     std::size_t send_mtu(int) override { return 185; }
 
   private:
+    Expected<int, int> nowhere() {
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+            return unexpected(errno);
+        void_.push_back(sv[1]);  // open and never read: nothing answers
+        if (stall_ == Stall::Connect) {
+            // Full: not writable until the far end reads, which it never does.
+            const char byte = 0;
+            while (::send(sv[0], &byte, 1, MSG_DONTWAIT) == 1) {
+            }
+        }
+        return sv[0];
+    }
     struct Held {
         int fd;
         ino_t inode;
@@ -135,6 +165,9 @@ class UnixTransport : public ChannelHub::Transport {
     int connects_ = 0;
     std::map<int, Held> held_;
     std::vector<int> refused_;
+    int stalls_ = 0;
+    Stall stall_ = Stall::Connect;
+    std::vector<int> void_;
 };
 
 }  // namespace br::daemon
