@@ -166,6 +166,12 @@ void Daemon::on_adapter(const bluez::DeviceWatch::Adapter& a) {
 void Daemon::on_device(const bluez::DeviceWatch::Device& now,
                        const bluez::DeviceWatch::Device& before) {
     if (!now.connected && before.connected) {
+        // What the peer notified before the link went may still wait in our
+        // socket: bluetoothd wrote it there and then signalled
+        // Connected=false, and we read the bus first.  It is the peer's last
+        // word (in the system tier, 2026-12-07: its LE bond passkey, sent as
+        // it refused the bond, so we never compared and refused in turn).
+        client_->drain(now.path);
         // Invalidate first, synchronously, in this signal handler.
         manager_.link_lost(now.path, "disconnected");
         client_->stop(now.path);

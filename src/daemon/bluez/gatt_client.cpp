@@ -271,29 +271,40 @@ bool GattClient::send(const std::string& device, unsigned gen, ByteView fragment
     return true;
 }
 
+// Hands on every value waiting in the notify socket; true if it hung up.
+bool GattClient::read_pending(const std::string& device, unsigned gen) {
+    std::uint8_t buf[1024];
+    for (Link* l = find(device, gen); l && l->notify_fd >= 0; l = find(device, gen)) {
+        ssize_t n = ::recv(l->notify_fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            // The core may drop the link meanwhile: found again each turn.
+            if (l->handed && hooks_.fragment)
+                hooks_.fragment(device, ByteView(buf, static_cast<std::size_t>(n)));
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+        if (n < 0 && errno == EINTR) continue;
+        return true;  // 0 bytes or an error: the socket is gone
+    }
+    return false;
+}
+
 void GattClient::on_notify_fd(const std::string& device, unsigned gen, std::uint32_t events) {
     Link* l = find(device, gen);
     if (!l || l->notify_fd < 0) return;
-    std::uint8_t buf[1024];
-    for (;;) {
-        ssize_t n = ::recv(l->notify_fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n > 0) {
-            if (l->handed && hooks_.fragment)
-                hooks_.fragment(device, ByteView(buf, static_cast<std::size_t>(n)));
-            l = find(device, gen);  // the core may have dropped it
-            if (!l || l->notify_fd < 0) return;
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        if (n < 0 && errno == EINTR) continue;
-        events |= EPOLLHUP;  // 0 bytes or an error: the socket is gone
-        break;
-    }
-    if (events & (EPOLLHUP | EPOLLERR)) {
+    const bool hung_up = read_pending(device, gen);
+    l = find(device, gen);
+    if (!l || l->notify_fd < 0) return;
+    if (hung_up || (events & (EPOLLHUP | EPOLLERR))) {
         std::string d = device;
         stop(d);
         if (hooks_.lost) hooks_.lost(d, "notify socket closed");
     }
+}
+
+void GattClient::drain(const std::string& device) {
+    auto it = links_.find(device);
+    if (it != links_.end()) (void)read_pending(device, it->second.gen);
 }
 
 void GattClient::chrc_value(const std::string& path, ByteView value) {

@@ -56,6 +56,9 @@ class GattClient {
     // and tx at least).
     void start(const std::string& device, const PeerChrcs& chrcs);
     bool active(const std::string& device) const { return links_.count(device) != 0; }
+    // Hands on what the peer notified before its link went and is still
+    // waiting in our socket (call before declaring the link lost).
+    void drain(const std::string& device);
     // The connection is gone: sockets closed, state dropped.
     void stop(const std::string& device);
     void stop_all();
@@ -81,6 +84,7 @@ class GattClient {
     void up(const std::string& device, unsigned gen);
     void exchange_psm(const std::string& device, unsigned gen);
     void on_notify_fd(const std::string& device, unsigned gen, std::uint32_t events);
+    bool read_pending(const std::string& device, unsigned gen);
     bool send(const std::string& device, unsigned gen, ByteView fragment);
     Link* find(const std::string& device, unsigned gen);
     void close_fds(Link& l);
