@@ -6,15 +6,16 @@
 # OUTDIR, never in the source tree; prints OUTDIR/bin.  Built once: a later
 # call with the same tarball (by sha256) reuses OUTDIR/bin.
 #
-# Groundwork for issue #14 (the system tier against BlueZ 5.66 and 5.87);
-# no tier calls it yet.  Measured here (2 cores): bootstrap + configure 9 s,
-# the build 54 s.  Needs autoconf automake libtool libglib2.0-dev
-# libdbus-1-dev libudev-dev libical-dev libreadline-dev (Debian 12).
+# Called by tests/system/matrix (issue #14: the system tier against BlueZ
+# 5.66 and 5.87).  Measured here (2 cores): bootstrap + configure 9 s, the
+# build 54 s.  Needs autoconf automake libtool libglib2.0-dev libdbus-1-dev
+# libudev-dev libical-dev libreadline-dev (Debian 12; scripts/install-deps
+# test installs them).
 # BlueZ is GPL-2.0; these programs run in the testbed's guests only and
 # nothing of BlueZ is linked into blueratchet.
 set -euo pipefail
-tarball=$1
-out=$2
+tarball=$(realpath "$1")
+out=$(realpath -m "$2")  # absolute: the build runs in $out/src
 need=(autoconf automake libtool libglib2.0-dev libdbus-1-dev libudev-dev libical-dev libreadline-dev)
 missing=()
 for p in "${need[@]}"; do
