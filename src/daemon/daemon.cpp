@@ -110,7 +110,27 @@ void Daemon::disconnect(const std::string& device_path) {
         });
 }
 
+void Daemon::reconnect(const std::string& device_path) {
+    const auto* d = watch_->device(device_path);
+    if (!d || !d->connected) return connect(device_path);  // already down
+    reconnect_when_down_.insert(device_path);
+    disconnect(device_path);
+}
+
+void Daemon::connect(const std::string& device_path) {
+    log::info("connecting device=", bluez::address_from_device_path(device_path));
+    pool_.get(device_path)
+        .callMethodAsync("Connect")
+        .onInterface(bluez::kDevice)
+        .uponReplyInvoke([device_path](const sdbus::Error* err) {
+            if (err)
+                log::warning("Connect of ", device_path, " failed: ", err->getName(), ": ",
+                             err->getMessage());
+        });
+}
+
 void Daemon::on_bluez_down() {
+    reconnect_when_down_.clear();
     central_start_.forget_all();
     manager_.bluez_gone();
     client_->stop_all();
@@ -177,6 +197,7 @@ void Daemon::on_device(const bluez::DeviceWatch::Device& now,
         client_->stop(now.path);
         release_slot(now.path);
         log::info("device disconnected device=", now.address);
+        if (reconnect_when_down_.erase(now.path)) connect(now.path);
         return;
     }
     if (now.connected && !before.connected && manager_.has_adapter(now.adapter)) {
@@ -215,6 +236,7 @@ void Daemon::release_slot(const std::string& device) {
 
 void Daemon::on_device_removed(const std::string& path) {
     central_start_.forget(path);
+    reconnect_when_down_.erase(path);
     manager_.link_lost(path, "device removed");
     client_->stop(path);
     release_slot(path);

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "core/time/clock.hpp"
@@ -39,6 +40,7 @@ class Daemon : public BluezActions {
     void open_pairing_window_at_start(std::uint32_t seconds) { initial_window_ = seconds; }
 
     void disconnect(const std::string& device_path) override;
+    void reconnect(const std::string& device_path) override;
 
   private:
     bool peripheral_role() const { return config_.role != GattRoles::Central; }
@@ -56,6 +58,7 @@ class Daemon : public BluezActions {
     // asks again later).
     void consider_central(const std::string& device);
     void save_clocks_periodically();
+    void connect(const std::string& device_path);
 
     Config config_;
     sdbus::IConnection& conn_;
@@ -76,6 +79,8 @@ class Daemon : public BluezActions {
     bluez::CentralStart central_start_;
     // consider_central() again, per device, when CentralStart said "after".
     std::map<std::string, Loop::TimerId> central_retry_;
+    // Devices to connect again once their link is down (reconnect()).
+    std::set<std::string> reconnect_when_down_;
 };
 
 }  // namespace br::daemon

@@ -579,6 +579,13 @@ void Manager::closed(Connection& c, CloseReason reason, const std::string& why) 
     report_attempt(c, reason, why);
     if (!disconnects(reason)) return;
     const std::string device = c.device_path();
+    if (reason == CloseReason::HandshakeTimeout && c.role() == LinkRole::Central &&
+        !c.ever_live() && try_fresh_link(device)) {
+        log::info("handshake stalled adapter=", c.adapter().name, " device=", c.address(),
+                  ": trying once more on a fresh link");
+        bluez_.reconnect(device);
+        return;
+    }
     if (reason != CloseReason::BondMismatch) {
         bluez_.disconnect(device);
         return;
@@ -592,6 +599,21 @@ void Manager::closed(Connection& c, CloseReason reason, const std::string& why) 
         auto* conn = connection(device);
         if (conn && conn->id() == id) bluez_.disconnect(device);
     });
+}
+
+// A central's first handshake on a link that timed out gets one more try
+// on a fresh link: a message the two host stacks lost (docs/DAEMON.md, Known
+// issues: an EATT bearer that swallowed a notification) is not sent again
+// by the protocol, and a new link starts with new bearers.  Once per device
+// in twice the handshake's time, so a peer that never answers is not
+// called again and again.
+bool Manager::try_fresh_link(const std::string& device) {
+    const auto now = loop_.now();
+    const auto quiet = 2 * std::chrono::seconds(config_.handshake_timeout_seconds);
+    auto it = fresh_link_tries_.find(device);
+    if (it != fresh_link_tries_.end() && now - it->second < quiet) return false;
+    fresh_link_tries_[device] = now;
+    return true;
 }
 
 void Manager::peer_seen(AdapterState& a, const handshake::DeviceId& id,

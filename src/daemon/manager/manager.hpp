@@ -43,6 +43,9 @@ class BluezActions {
     virtual ~BluezActions() = default;
     // Device1.Disconnect, asynchronously.
     virtual void disconnect(const std::string& device_path) = 0;
+    // Device1.Disconnect, then Device1.Connect once the link is down: the
+    // same device on a fresh link.
+    virtual void reconnect(const std::string& device_path) = 0;
 };
 
 class Manager : public Model, private Connection::Owner, private ChannelHub::Sessions {
@@ -159,6 +162,7 @@ class Manager : public Model, private Connection::Owner, private ChannelHub::Ses
                              InvalidationReason reason) override;
     void bond_refused(Connection& c, const std::string& reason) override;
     void closed(Connection& c, CloseReason reason, const std::string& why) override;
+    bool try_fresh_link(const std::string& device);
 
     // ChannelHub::Sessions
     std::optional<ChannelHub::Session> by_address(const std::string& local_address,
@@ -198,7 +202,10 @@ class Manager : public Model, private Connection::Owner, private ChannelHub::Ses
     std::map<std::string, std::unique_ptr<Connection>> connections_;
     std::map<SessionKey, SessionRecord> sessions_;
     std::map<std::string, EarlyBond> early_bonds_;  // by device object path
-    std::set<SessionKey> announced_peers_;          // peers the listener has been told about
+    // When a central last tried a timed-out first handshake once more on a
+    // fresh link, by device object path (closed()).
+    std::map<std::string, Loop::Clock::time_point> fresh_link_tries_;
+    std::set<SessionKey> announced_peers_;  // peers the listener has been told about
     std::uint64_t next_connection_ = 1;
     bool shutting_down_ = false;
     std::unique_ptr<plugins::PluginHost> plugins_;

@@ -66,7 +66,7 @@ btctl "connect $B"
 narrate "A: bluetoothctl connect $B  (A's daemon runs the blueratchet pairing handshake over B's GATT service)"
 wait_for 30 "Connected: yes for $B" dev_is "$B" Connected
 stage connect
-wait_for 40 "A's daemon to mint a session with $B (epoch 1)" \
+wait_for 60 "A's daemon to mint a session with $B (epoch 1)" \
     br_minted "$B" 1
 stage handshake
 line=$(br_minted "$B" 1)
@@ -172,7 +172,7 @@ narrate "    ($how)."
 btctl "connect $B"
 narrate "A: bluetoothctl connect $B  (reconnect: a one-round-trip resume)"
 wait_for 30 "Connected: yes for $B (again)" dev_is "$B" Connected
-wait_for 40 "A's daemon to mint a resumed session with $B (epoch 2)" br_minted "$B" 2
+wait_for 60 "A's daemon to mint a resumed session with $B (epoch 2)" br_minted "$B" 2
 stage resume
 line2=$(br_minted "$B" 2)
 fp2=$(br_fp_code "$line2")
@@ -262,7 +262,7 @@ narrate "    Paired: no on both sides; the daemons end the link (it passes throu
 
 btctl "connect $B"
 wait_for 30 "Connected: yes for $B (after the refused bond)" dev_is "$B" Connected
-wait_for 40 "A's daemon to mint a resumed session with $B (epoch 3)" br_minted "$B" 3
+wait_for 60 "A's daemon to mint a resumed session with $B (epoch 3)" br_minted "$B" 3
 line3=$(br_minted "$B" 3)
 fp3=$(br_fp_code "$line3")
 echo "$line3" | grep -q "kind=resume" || fail "the session after the refused bond is not a resume: $line3"
@@ -301,7 +301,10 @@ grep -q "session expired adapter=$HCI .*: rekeying over the live link" "$BR_OUT/
     || fail "A's daemon did not log the rekey over the live link"
 dev_is "$B" Connected || fail "the link to $B dropped at expiry (OnExpiry=rekey)"
 n=$(grep -c "HCI Event: Disconnect Complete" "$BR_OUT/btmon.log" || true)
-[ "$n" = 2 ] || fail "A's btmon shows $n Disconnect Complete events, want 2 (steps 2 and 4): the link dropped at the rekey"
+# Plus one per stalled first handshake A's daemon tried again on a fresh
+# link (docs/DAEMON.md, Known issues), each logged.
+tries=$(grep -c "handshake stalled .*: trying once more on a fresh link" "$BR_OUT/blueratchetd.log" || true)
+[ "$n" = $((2 + tries)) ] || fail "A's btmon shows $n Disconnect Complete events, want $((2 + tries)) (steps 2 and 4, and $tries fresh-link tries): the link dropped at the rekey"
 signal rekeyed "$fp4"
 [ "$(wait_peer rekeyed 60)" = "$fp4" ] || fail "B minted another epoch 4 fingerprint"
 br_expect_session "$B" 4 "$fp4"

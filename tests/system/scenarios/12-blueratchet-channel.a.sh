@@ -45,7 +45,7 @@ stage discover
 # 1. A session.
 btctl "connect $B"
 wait_for 30 "Connected: yes for $B" dev_is "$B" Connected
-wait_for 40 "A's daemon to mint a session with $B (epoch 1)" br_minted "$B" 1
+wait_for 60 "A's daemon to mint a session with $B (epoch 1)" br_minted "$B" 1
 stage session
 wait_for 20 "A's daemon to learn B's channel PSM" \
     grep -q "device $B takes session channels on PSM 129" "$BR_OUT/blueratchetd.log"
@@ -154,7 +154,7 @@ signal probed
 scan_for "$B" 30
 btctl "connect $B"
 wait_for 30 "Connected: yes for $B" dev_is "$B" Connected
-wait_for 40 "A's daemon to mint the resumed session (epoch 2)" br_minted "$B" 2
+wait_for 60 "A's daemon to mint the resumed session (epoch 2)" br_minted "$B" 2
 echo "after the resume" | timeout 120 "$BR_CTL" channel connect "$B" echo > /tmp/again 2>&1 \
     || fail "no channel after the resume: $(cat /tmp/again)"
 [ "$(cat /tmp/again)" = "after the resume" ] || fail "after the resume the echo said: $(cat /tmp/again)"

@@ -90,6 +90,41 @@ TEST(Manager, HandshakeTimeoutOnTheCentralAndNoSessionOnThePeripheral) {
     EXPECT_EQ(t.loop.timers(), idle_timers);  // nothing of the links left armed
 }
 
+// The system tier (2026-12-07): B's REVEAL went out on an EATT bearer that
+// A's host stack never delivered, and the pairing died with the link.
+TEST(Manager, ACentralTriesATimedOutFirstHandshakeOnceMoreOnAFreshLink) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    auto wire = t.connect(a, b);
+    wire->to_central = false;  // nothing B notifies arrives
+    t.loop.settle();
+    t.loop.advance(10s);
+    ASSERT_EQ(a.bluez.reconnected, std::vector<std::string>{b.path()});
+    EXPECT_TRUE(b.bluez.reconnected.empty());  // a peripheral only hangs up
+    EXPECT_TRUE(b.bluez.asked(a.path()));
+    // The fresh link works.
+    t.disconnect(a, b);
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    // Another stall soon after: hung up on, not called again.
+    t.disconnect(a, b);
+    wire = t.connect(a, b);
+    wire->to_central = false;
+    t.loop.settle();
+    t.loop.advance(10s);
+    EXPECT_EQ(a.bluez.reconnected.size(), 1u);
+    EXPECT_EQ(std::count(a.bluez.disconnected.begin(), a.bluez.disconnected.end(), b.path()), 2);
+    // Past twice the handshake's time since the last try, one more.
+    t.disconnect(a, b);
+    t.loop.advance(11s);
+    wire = t.connect(a, b);
+    wire->to_central = false;
+    t.loop.settle();
+    t.loop.advance(10s);
+    EXPECT_EQ(a.bluez.reconnected.size(), 2u);
+}
+
 TEST(Manager, APeripheralWithoutAHandshakeHasUntilTheTimeoutForASession) {
     Testbed t;
     Node& b = t.node("b", kAddrB);
@@ -217,8 +252,9 @@ TEST(Manager, APeripheralWhoseCentralDoesNotRekeyDisconnects) {
     t.loop.advance(9s);
     EXPECT_FALSE(b.bluez.asked(a.path()));
     t.loop.advance(1s);
-    EXPECT_TRUE(b.bluez.asked(a.path()));  // NoRekey
-    EXPECT_TRUE(a.bluez.asked(b.path()));  // its rekey timed out: HandshakeTimeout
+    EXPECT_TRUE(b.bluez.asked(a.path()));      // NoRekey
+    EXPECT_TRUE(a.bluez.asked(b.path()));      // its rekey timed out: HandshakeTimeout
+    EXPECT_TRUE(a.bluez.reconnected.empty());  // not a first handshake: no fresh link
 }
 
 TEST(Manager, OnExpiryDisconnectEndsTheLink) {

@@ -24,6 +24,7 @@ struct NoBluez : BluezActions {
     void disconnect(const std::string& device_path) override {
         disconnected.push_back(device_path);
     }
+    void reconnect(const std::string& device_path) override { disconnect(device_path); }
 };
 
 constexpr const char* kAddrA = "00:1A:7D:DA:71:0A";
