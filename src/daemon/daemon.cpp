@@ -100,14 +100,7 @@ void Daemon::save_clocks_periodically() {
 
 void Daemon::disconnect(const std::string& device_path) {
     log::info("disconnecting device=", bluez::address_from_device_path(device_path));
-    pool_.get(device_path)
-        .callMethodAsync("Disconnect")
-        .onInterface(bluez::kDevice)
-        .uponReplyInvoke([device_path](const sdbus::Error* err) {
-            if (err)
-                log::warning("Disconnect of ", device_path, " failed: ", err->getName(), ": ",
-                             err->getMessage());
-        });
+    call_device(device_path, "Disconnect");
 }
 
 void Daemon::reconnect(const std::string& device_path) {
@@ -119,12 +112,16 @@ void Daemon::reconnect(const std::string& device_path) {
 
 void Daemon::connect(const std::string& device_path) {
     log::info("connecting device=", bluez::address_from_device_path(device_path));
+    call_device(device_path, "Connect");
+}
+
+void Daemon::call_device(const std::string& device_path, const std::string& method) {
     pool_.get(device_path)
-        .callMethodAsync("Connect")
+        .callMethodAsync(method)
         .onInterface(bluez::kDevice)
-        .uponReplyInvoke([device_path](const sdbus::Error* err) {
+        .uponReplyInvoke([device_path, method](const sdbus::Error* err) {
             if (err)
-                log::warning("Connect of ", device_path, " failed: ", err->getName(), ": ",
+                log::warning(method, " of ", device_path, " failed: ", err->getName(), ": ",
                              err->getMessage());
         });
 }

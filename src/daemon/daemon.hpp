@@ -59,6 +59,8 @@ class Daemon : public BluezActions {
     void consider_central(const std::string& device);
     void save_clocks_periodically();
     void connect(const std::string& device_path);
+    // Device1.<method>(), asynchronously; a failure is logged.
+    void call_device(const std::string& device_path, const std::string& method);
 
     Config config_;
     sdbus::IConnection& conn_;

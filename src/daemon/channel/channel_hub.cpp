@@ -172,13 +172,18 @@ void ChannelHub::open(const std::string& adapter, const PeerId& peer, const std:
     Entry& e = entries_[id];
     e.id = id;
     e.key = Key{adapter, peer};
-    e.connecting_fd = *fd;
     e.app_fd = app_fd;
     e.service = service;
     e.opened = std::move(opened);
     e.opener = true;
     arm(e, patience_.attempt);
-    loop_.watch_fd(*fd, EPOLLOUT, [this, id](std::uint32_t) { on_connected(id); });
+    connecting(e, *fd);
+}
+
+void ChannelHub::connecting(Entry& e, int fd) {
+    e.connecting_fd = fd;
+    const std::uint64_t id = e.id;
+    loop_.watch_fd(fd, EPOLLOUT, [this, id](std::uint32_t) { on_connected(id); });
 }
 
 void ChannelHub::on_connected(std::uint64_t id) {
@@ -240,9 +245,7 @@ bool ChannelHub::retry(Entry& e) {
     if (!fd) return false;
     log::info("session channel to adapter=", e.key.adapter, " peer=", e.key.peer.base64url(),
               " refused: trying once more past the channel identifier the peer may hold");
-    e.connecting_fd = *fd;
-    const std::uint64_t id = e.id;
-    loop_.watch_fd(*fd, EPOLLOUT, [this, id](std::uint32_t) { on_connected(id); });
+    connecting(e, *fd);
     return true;
 }
 
@@ -315,8 +318,7 @@ void ChannelHub::retry_unanswered(Entry& e) {
     log::info("session channel to adapter=", e.key.adapter, " peer=", e.key.peer.base64url(),
               " service=", e.service, " not answered in ", seconds,
               " s: trying once more on a fresh channel");
-    e.connecting_fd = *fd;
-    loop_.watch_fd(*fd, EPOLLOUT, [this, id](std::uint32_t) { on_connected(id); });
+    connecting(e, *fd);
 }
 
 void ChannelHub::finished(std::uint64_t id, const std::string& why) {

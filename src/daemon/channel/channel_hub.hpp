@@ -149,6 +149,8 @@ class ChannelHub {
     };
 
     void on_listen(std::uint32_t events);
+    // `fd` is e's transport being opened: on_connected() when it is done.
+    void connecting(Entry& e, int fd);
     void on_connected(std::uint64_t id);
     bool retry(Entry& e);
     void arm(Entry& e, std::chrono::milliseconds after);

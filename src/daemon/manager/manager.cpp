@@ -612,6 +612,9 @@ bool Manager::try_fresh_link(const std::string& device) {
     const auto quiet = 2 * std::chrono::seconds(config_.handshake_timeout_seconds);
     auto it = fresh_link_tries_.find(device);
     if (it != fresh_link_tries_.end() && now - it->second < quiet) return false;
+    // Tries older than that no longer matter: the map stays as small as the
+    // devices that stalled lately.
+    std::erase_if(fresh_link_tries_, [&](const auto& t) { return now - t.second >= quiet; });
     fresh_link_tries_[device] = now;
     return true;
 }
