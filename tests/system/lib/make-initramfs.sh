@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# make-initramfs.sh MODDIR RELEASE OUT — build the testbed's tiny initramfs.
+# make-initramfs.sh MODDIR RELEASE OUT [MODULE...] — build the testbed's tiny
+# initramfs.  MODULEs are loaded too (tests/package/service adds virtio_blk
+# and ext4 for a guest whose overlay's upper layer is a disk that outlives a
+# reboot).
 #
 # Contents: busybox-static, the init script (lib/initramfs-init), and only the
 # modules needed to reach the host's root over virtio-9p and lay a tmpfs
@@ -10,11 +13,11 @@
 # module tree inside the guest.  Built with `busybox cpio` (the host has no
 # cpio); written to OUT (gzip).  Takes well under a second.
 set -euo pipefail
-moddir=${1:?MODDIR}; release=${2:?RELEASE}; out=${3:?OUT}
+moddir=${1:?MODDIR}; release=${2:?RELEASE}; out=${3:?OUT}; shift 3
 here=$(cd "$(dirname "$0")" && pwd)
 busybox=$(command -v busybox)
 
-want=(virtio_pci 9pnet_virtio 9p overlay)
+want=(virtio_pci 9pnet_virtio 9p overlay "$@")
 
 declare -A seen=()
 order=()
