@@ -17,7 +17,7 @@ ok() { echo "ok: [$phase] $*"; }
 finish() {
     local rc=$?
     if [ ! -s "$result" ]; then
-        echo "FAIL: the check stopped at line ${BASH_LINENO[0]:-?} (exit $rc)" > "$result"
+        echo "FAIL: the check stopped at line ${failed_at:-?} of service-guest.sh (exit $rc)" > "$result"
     fi
     log "verdict: $(cat "$result")"
     if [ "$(cat "$result")" != PASS ]; then
@@ -37,6 +37,8 @@ finish() {
     sync
     systemctl --no-block poweroff
 }
+failed_at=
+trap 'failed_at=${failed_at:-$LINENO}' ERR   # the first failing line (set -e's exit)
 trap finish EXIT
 fail() { echo "FAIL: $*" > "$result"; exit 1; }
 
