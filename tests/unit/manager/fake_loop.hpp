@@ -54,6 +54,12 @@ class FakeLoop final : public Loop {
         move_to(target);
         settle();
     }
+    // The loop was busy for `d` (a loaded CPU): every timer due within it
+    // runs late, at the end, earliest first.
+    void stall(std::chrono::milliseconds d) {
+        move_to(now_ + d);
+        settle();
+    }
     // Real time passes (up to `limit`) for the plugin workers, until `done`.
     bool settle_until(const std::function<bool()>& done,
                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {

@@ -411,6 +411,26 @@ TEST(Manager, ABondWithNoSessionInTimeIsRefused) {
     EXPECT_TRUE(b.bluez.asked(device_path(kAddrA)));
 }
 
+// Scenario 11 on BlueZ 5.87 (2026-12-07): RequestConfirmation came 80 ms
+// after the connection, the loop woke late with both deadlines passed, and
+// the bond's was taken for the reason although the link's came first.
+TEST(Manager, ALateWakeupNamesTheDeadlineThatPassedFirst) {
+    Testbed t;
+    Node& b = t.node("b", kAddrB);
+    LinkIo io;
+    io.send = [](ByteView) { return true; };
+    b->link_up(kAdapterPath, device_path(kAddrA), kAddrA, LinkRole::Peripheral, io);
+    t.loop.advance(80ms);
+    std::optional<bool> got;
+    b->confirm_pairing(device_path(kAddrA), 123456, [&](bool ok) { got = ok; });
+    t.loop.stall(11s);  // both the link's (10 s) and the bond's (10.08 s) have passed
+    ASSERT_TRUE(got.has_value());
+    EXPECT_FALSE(*got);
+    ASSERT_EQ(b.failed.size(), 1u);
+    EXPECT_EQ(b.failed[0].reason, "NoSession");
+    EXPECT_TRUE(b.refused.empty());  // the bond was answered no as the link closed
+}
+
 TEST(Manager, ABondForADeviceThatNeverBecomesOursTimesOut) {
     Testbed t;
     Node& a = t.node("a", kAddrA);
