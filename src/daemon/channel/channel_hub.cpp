@@ -196,7 +196,7 @@ void ChannelHub::on_connected(std::uint64_t id) {
     std::unique_ptr<channel::TlsEndpoint> t;
     if (int err = transport_.connect_result(fd)) {
         ::close(fd);
-        if (err == ECONNREFUSED && !e->retried && retry(*e)) return;
+        if (err == ECONNREFUSED && !e->spaced && retry(*e)) return;
         why = std::string("cannot reach the peer: ") + std::strerror(err);
         return finished(id, why);
     } else if (auto s = sessions_.by_peer(e->key.adapter, e->key.peer); !s || !s->keys) {
@@ -236,7 +236,7 @@ void ChannelHub::on_connected(std::uint64_t id) {
 // The spacer is closed when its own answer comes, never while pending (a
 // request withdrawn unanswered would leave the peer a channel of its own).
 bool ChannelHub::retry(Entry& e) {
-    e.retried = true;
+    e.spaced = true;
     auto s = sessions_.by_peer(e.key.adapter, e.key.peer);
     if (!s || !s->keys) return false;
     auto spacer = transport_.connect(*s);
@@ -264,18 +264,18 @@ void ChannelHub::arm(Entry& e, std::chrono::milliseconds after) {
     e.deadline = loop_.add_timer(after, [this, id] { deadline_passed(id); });
 }
 
-// An open not done in time: the opener tries once more at the first
-// deadline (ChannelPatience) and gives up at the second; a peer's open is
-// closed at its one deadline.
+// An open not done in time: the opener tries again on a fresh channel at
+// every `attempt` while a whole attempt fits before `open`, and gives up at
+// `open`; a peer's open is closed at its one deadline.
 void ChannelHub::deadline_passed(std::uint64_t id) {
     Entry* e = find(id);
     if (!e || e->dead) return;
     e->deadline = 0;
     if (e->relay && e->relay->relaying()) return;
-    const int passed = ++e->deadlines_passed;
-    if (e->opener && passed == 1) {
-        arm(*e, patience_.open - patience_.attempt);
-        if (!e->retried) retry_unanswered(*e);
+    const auto elapsed = patience_.attempt * ++e->deadlines_passed;
+    if (e->opener && elapsed < patience_.open) {
+        arm(*e, std::min(patience_.attempt, patience_.open - elapsed));
+        if (elapsed + patience_.attempt <= patience_.open) retry_unanswered(*e);
         return;
     }
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(patience_.open).count();
@@ -291,14 +291,19 @@ void ChannelHub::deadline_passed(std::uint64_t id) {
 }
 
 // The peer has not answered our open: its kernel may never answer this
-// channel (the system tier's capture of 2026-12-07: our open accepted by
-// the peer, and the answer never reached our socket).  A fresh channel is
-// opened; the unanswered one is set aside, not withdrawn, so that its
-// identifier is not reused while the peer may hold it.  One still in TLS
-// or waiting for the service's answer is closed, and the application's
-// socket, untouched so far, goes to the new one.
+// channel.  In the system tier's captures (2026-12-07) both bluetoothds
+// opened their EATT channels at once, responses were matched to the wrong
+// channels by their signalling identifiers, and our kernel was left
+// holding channels bound to identifiers of the peer's that the peer had
+// freed.  The peer then gives a new channel the lowest free identifier,
+// ours finds it already bound and drops the peer's answer: our socket never
+// connects.  Each unanswered open is set aside, not withdrawn, and the
+// peer holds its end until its own deadline, so every fresh channel gets an
+// identifier past the last one tried; two in a row were seen unanswered,
+// and `attempt` gives the opener four fresh channels before it gives up.
+// One still in TLS or waiting for the service's answer is closed, and the
+// application's socket, untouched so far, goes to the new one.
 void ChannelHub::retry_unanswered(Entry& e) {
-    e.retried = true;
     const std::uint64_t id = e.id;
     if (e.connecting_fd >= 0) {
         loop_.unwatch_fd(e.connecting_fd);
@@ -313,11 +318,11 @@ void ChannelHub::retry_unanswered(Entry& e) {
     auto fd = transport_.connect(*s);
     if (!fd)
         return finished(id, std::string("cannot reach the peer: ") + std::strerror(fd.error()));
-    const auto seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(patience_.attempt).count();
+    const auto ms = patience_.attempt.count();
     log::info("session channel to adapter=", e.key.adapter, " peer=", e.key.peer.base64url(),
-              " service=", e.service, " not answered in ", seconds,
-              " s: trying once more on a fresh channel");
+              " service=", e.service, " not answered in ",
+              ms % 1000 ? std::to_string(ms) + " ms" : std::to_string(ms / 1000) + " s",
+              ": trying a fresh channel (try ", ++e.tries, ")");
     connecting(e, *fd);
 }
 

@@ -33,15 +33,18 @@ namespace br::daemon {
 
 // How long an open may take.  An open the peer has not answered (the
 // transport connected, TLS done, the service accepted) after `attempt` is
-// tried once more on a fresh channel: under the system tier's emulation an
-// open takes well under a second, and Linux 6.1 was seen to leave one
-// unanswered for good when both bluetoothds were busy with their own
-// channels.  After `open` it is given up and the caller told so: less than
-// D-Bus's default 25 s, so that a caller hears our answer, not its own
-// timeout.  A channel a peer opened and did not finish opening in `open`
-// is closed: a peer cannot hold our resources by saying nothing.
+// tried again on a fresh channel, every `attempt` while a whole one is left
+// before `open`: under the system tier's emulation an open takes well
+// under a second, and Linux 6.1 was seen to leave opens unanswered for good
+// after both bluetoothds opened their EATT channels at once (two in a row
+// on 2026-12-07: the peer's kernel still held both identifiers ours was
+// given, see retry_unanswered()).  After `open` it is given up and the
+// caller told so: less than D-Bus's default 25 s, so that a caller hears our
+// answer, not its own timeout.  A channel a peer opened and did not finish
+// opening in `open` is closed: a peer cannot hold our resources by saying
+// nothing.
 struct ChannelPatience {
-    std::chrono::milliseconds attempt{6000};
+    std::chrono::milliseconds attempt{4000};
     std::chrono::milliseconds open{20000};
 };
 
@@ -137,9 +140,10 @@ class ChannelHub {
         int app_fd = -1;  // the opener's, until the relay takes it
         std::string service;
         Opened opened;
-        bool opener = false;   // we opened it (else the peer did)
-        bool retried = false;  // a refused or unanswered open is tried once more
-        bool dead = false;     // finished; erased on a later turn
+        bool opener = false;  // we opened it (else the peer did)
+        bool spaced = false;  // a refused open is tried once more, past a spacer
+        int tries = 1;        // fresh channels opened for it (retry_unanswered)
+        bool dead = false;    // finished; erased on a later turn
         Loop::TimerId deadline = 0;
         int deadlines_passed = 0;
     };
@@ -171,8 +175,8 @@ class ChannelHub {
     int listen_fd_ = -1;
     std::map<std::string, Service> services_;
     std::map<std::uint64_t, Entry> entries_;
-    // Opens set aside (retry()'s placeholders, and opens not answered in
-    // time), closed when answered: never while pending, as a request
+    // Opens set aside (retry()'s spacers, and opens not answered in time),
+    // closed when answered: never while pending, as a request
     // withdrawn unanswered would leave the peer a channel of its own.
     std::set<int> spacers_;
     std::uint64_t next_id_ = 1;
