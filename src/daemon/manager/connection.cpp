@@ -457,14 +457,15 @@ void Connection::on_deadline() {
     };
     const auto secs = timing_.handshake_timeout_seconds;
     // A loop that wakes late (a busy CPU) can find several deadlines passed
-    // at once; the one that came first is the reason, not whichever this
-    // function happens to test first.  A peripheral's NoSession deadline is
-    // armed at the connection and the bond's at RequestConfirmation,
-    // typically 0.1 s later: the link has no session first.
-    const std::optional<Loop::Clock::time_point>* first = nullptr;
-    for (const auto* due : {&bond_due_, &handshake_due_, &service_due_})
-        if (passed(*due) && (!first || **due < **first)) first = due;
-    if (first == &bond_due_) {
+    // at once.  The bond's gives way to the link's if the link's passed
+    // first: a peripheral's NoSession deadline is armed at the connection
+    // and the bond's at RequestConfirmation, typically 0.1 s later, so the
+    // link had no session first.  Between the link's two, a handshake under
+    // way is the better reason (they are often microseconds apart).
+    const auto before_bond = [&](const std::optional<Loop::Clock::time_point>& d) {
+        return passed(d) && *d < *bond_due_;
+    };
+    if (passed(bond_due_) && !before_bond(handshake_due_) && !before_bond(service_due_)) {
         const bool had_session = bond_ && bond_->sent;
         log::warning(
             "LE bond rejected device=", cut(device_path_),
@@ -475,13 +476,13 @@ void Connection::on_deadline() {
         close(CloseReason::BondTimeout, "pairing confirmation timeout");
         return;
     }
-    if (first == &handshake_due_) {
+    if (passed(handshake_due_)) {
         log::warning("handshake timeout adapter=", adapter_.name, " device=", address_, " after ",
                      secs, " s: disconnecting (no session, no service)");
         close(CloseReason::HandshakeTimeout, "handshake timeout");
         return;
     }
-    if (first == &service_due_) {
+    if (passed(service_due_)) {
         log::warning("no session within ", secs, " s device=", address_,
                      ": disconnecting (no session, no service)");
         close(CloseReason::NoSession, "no session in time");
