@@ -168,8 +168,15 @@ int tls_open(const std::string& address, std::uint16_t psm, char** files,
     auto fd = l2cap_connect(L2capPeer{address, LeAddressType::Public}, psm);
     if (!fd) return die("connect", fd.error());
     wait_for(*fd, POLLOUT);
-    if (int err = l2cap_connect_result(*fd))
+    if (int err = l2cap_connect_result(*fd)) {
+        // Accepted and hung up on before our socket reported the connect
+        // (seen: the peer's Disconnection Request 4 ms after its response):
+        // a hang-up before any byte, as a read would have said.
+        if (err == ECONNRESET)
+            return refused(std::string("the peer hung up (") + std::strerror(err) +
+                           ") before sending any byte, as the channel opened");
         return refused(std::string("connect: ") + std::strerror(err));
+    }
     const std::size_t mtu = l2cap_send_mtu(*fd);
     auto& ep = **tls;
     (void)ep.send(br::channel::encode_open(service));
