@@ -322,7 +322,7 @@ void ChannelHub::retry_unanswered(Entry& e) {
     log::info("session channel to adapter=", e.key.adapter, " peer=", e.key.peer.base64url(),
               " service=", e.service, " not answered in ",
               ms % 1000 ? std::to_string(ms) + " ms" : std::to_string(ms / 1000) + " s",
-              ": trying a fresh channel (try ", ++e.tries, ")");
+              ": trying a fresh channel (try ", e.deadlines_passed + 1, ")");
     connecting(e, *fd);
 }
 

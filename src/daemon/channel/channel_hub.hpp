@@ -142,10 +142,9 @@ class ChannelHub {
         Opened opened;
         bool opener = false;  // we opened it (else the peer did)
         bool spaced = false;  // a refused open is tried once more, past a spacer
-        int tries = 1;        // fresh channels opened for it (retry_unanswered)
         bool dead = false;    // finished; erased on a later turn
         Loop::TimerId deadline = 0;
-        int deadlines_passed = 0;
+        int deadlines_passed = 0;  // an opener's also count its fresh tries
     };
     struct Service {
         std::string owner;
