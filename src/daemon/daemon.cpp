@@ -45,6 +45,7 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
     ah.confirm = [this](const std::string& device, std::optional<std::uint32_t> passkey,
                         std::function<void(bool)> reply) {
         manager_.confirm_pairing(device, passkey, std::move(reply));
+        if (manager_.bond_waits_for_link(device)) watch_pair_hold(device);
     };
     ah.cancel = [this] { manager_.cancel_confirmations(); };
     ah.bluez_owner = [this] { return watch_->owner(); };
@@ -83,6 +84,7 @@ Daemon::Daemon(const Config& config, std::string state_dir, sdbus::IConnection& 
 
 Daemon::~Daemon() {
     for (auto& [device, timer] : central_retry_) loop_.cancel(timer);
+    for (auto& [device, timer] : pair_hold_checks_) loop_.cancel(timer);
     manager_.save_clocks();
 }
 
@@ -108,6 +110,59 @@ void Daemon::reconnect(const std::string& device_path) {
     if (!d || !d->connected) return connect(device_path);  // already down
     reconnect_when_down_.insert(device_path);
     disconnect(device_path);
+}
+
+void Daemon::pair(const std::string& device_path) {
+    const std::string address = bluez::address_from_device_path(device_path);
+    log::info("pairing device=", address);
+    // The pairing waits on both users' agents (ours answer from the session
+    // at once; a peer's may ask its user): D-Bus's default 25 s is too short
+    // for a person.
+    pool_.get(device_path)
+        .callMethodAsync("Pair")
+        .onInterface(bluez::kDevice)
+        .withTimeout(std::chrono::seconds(90))
+        .uponReplyInvoke([address](const sdbus::Error* err) {
+            if (err)
+                log::warning("Pair of device=", address, " failed: ", err->getName(), ": ",
+                             err->getMessage());
+            else
+                log::info("paired device=", address);
+        });
+}
+
+void Daemon::watch_pair_hold(const std::string& device) {
+    const auto* d = watch_->device(device);
+    if (!d || !d->connected || !central_role()) return;
+    if (auto it = pair_hold_checks_.find(device); it != pair_hold_checks_.end())
+        loop_.cancel(it->second);
+    pair_hold_checks_[device] =
+        loop_.add_timer(bluez::PairHold::grace(config_.handshake_timeout_seconds),
+                        [this, device, connection = d->connection] {
+                            pair_hold_checks_.erase(device);
+                            check_pair_hold(device, connection);
+                        });
+}
+
+void Daemon::check_pair_hold(const std::string& device, std::uint64_t connection) {
+    const auto* d = watch_->device(device);
+    auto* a = d ? manager_.adapter(d->adapter) : nullptr;
+    if (!a) return;
+    bluez::PairHoldFacts f;
+    f.connected = d->connected;
+    f.same_connection = d->connection == connection;
+    f.waits_for_link = manager_.bond_waits_for_link(device);
+    f.client_active = client_->active(device);
+    f.services_seen = central_start_.services_seen(device, d->connection);
+    if (f.connected) f.we_are_central = bluez::is_le_central(a->name, d->address);
+    f.central_role_only = !peripheral_role();
+    if (!bluez::PairHold::held(f)) return;
+    const auto grace = bluez::PairHold::grace(config_.handshake_timeout_seconds);
+    manager_.pair_after_session(
+        device,
+        "bluetoothd holds GATT until this pairing ends (Pair made the connection, "
+        "BlueZ 5.82 and later): nothing of GATT in " +
+            std::to_string(grace.count()) + " ms, so no session can come");
 }
 
 void Daemon::connect(const std::string& device_path) {
@@ -233,6 +288,10 @@ void Daemon::release_slot(const std::string& device) {
 
 void Daemon::on_device_removed(const std::string& path) {
     central_start_.forget(path);
+    if (auto it = pair_hold_checks_.find(path); it != pair_hold_checks_.end()) {
+        loop_.cancel(it->second);
+        pair_hold_checks_.erase(it);
+    }
     reconnect_when_down_.erase(path);
     manager_.link_lost(path, "device removed");
     client_->stop(path);

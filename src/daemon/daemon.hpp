@@ -22,6 +22,7 @@
 #include "daemon/bluez/gatt_client.hpp"
 #include "daemon/bluez/gatt_server.hpp"
 #include "daemon/bluez/l2cap_transport.hpp"
+#include "daemon/bluez/pair_hold.hpp"
 #include "daemon/config.hpp"
 #include "daemon/event_loop.hpp"
 #include "daemon/manager/manager.hpp"
@@ -41,6 +42,7 @@ class Daemon : public BluezActions {
 
     void disconnect(const std::string& device_path) override;
     void reconnect(const std::string& device_path) override;
+    void pair(const std::string& device_path) override;
 
   private:
     bool peripheral_role() const { return config_.role != GattRoles::Central; }
@@ -57,6 +59,11 @@ class Daemon : public BluezActions {
     // connection and bluez::CentralStart says its services are ready (or
     // asks again later).
     void consider_central(const std::string& device);
+    // A confirmation the manager holds for a device without a link of ours:
+    // PairHold::grace() later, is bluetoothd holding its GATT for that pairing
+    // (bluez/pair_hold.hpp)?
+    void watch_pair_hold(const std::string& device);
+    void check_pair_hold(const std::string& device, std::uint64_t connection);
     void save_clocks_periodically();
     void connect(const std::string& device_path);
     // Device1.<method>(), asynchronously; a failure is logged.
@@ -81,6 +88,8 @@ class Daemon : public BluezActions {
     bluez::CentralStart central_start_;
     // consider_central() again, per device, when CentralStart said "after".
     std::map<std::string, Loop::TimerId> central_retry_;
+    // watch_pair_hold()'s timer, per device.
+    std::map<std::string, Loop::TimerId> pair_hold_checks_;
     // Devices to connect again once their link is down (reconnect()).
     std::set<std::string> reconnect_when_down_;
 };

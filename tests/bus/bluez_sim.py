@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # -*- coding: utf-8 -*-
-'''A BlueZ 5.66 simulator for the bus tier (tests/bus/run).
+'''A BlueZ 5.66 simulator (and one 5.87 behaviour) for the bus tier (tests/bus/run).
 
 A python3-dbusmock template (run as
 `/usr/bin/python3 -m dbusmock --system --template tests/bus/bluez_sim.py
@@ -16,7 +16,10 @@ the stock template lacks and blueratchetd needs:
   LEAdvertisingManager1  RegisterAdvertisement reads the advertisement's
                   properties before it replies.
   Device1         SimConnect/SimDisconnect change Connected (the property and
-                  a PropertiesChanged signal), Disconnect works.
+                  a PropertiesChanged signal), Disconnect and Connect work.
+                  SimPairNotConnected: Device1.Pair on a device that is not
+                  connected, as 5.66 and as 5.82+ (GATT held until the
+                  pairing ends) do it.
   Remote centrals over the daemon's GATT server, modelled on
                   src/gatt-database.c of BlueZ 5.66/5.87: CCC state per
                   device and characteristic (SimCentralSubscribe /
@@ -375,6 +378,34 @@ _AGENT_SIGS = {
 def SimAgentCall(_self, method, args):
     '''Calls the default agent like bluetoothd does; returns a call id for
     SimAgentResult.  The call runs asynchronously (the agent may defer).'''
+    return _agent_call(method, args)
+
+
+@dbus.service.method(MOCK, in_signature='oub', out_signature='u')
+def SimPairNotConnected(_self, path, passkey, gatt_held):
+    '''What bluetoothd does for Device1.Pair on a device that is not
+    connected, up to the agent: it connects (Connected=true), SMP starts,
+    and the agent is asked RequestConfirmation(path, passkey); returns the
+    call id (SimAgentResult).  The GATT client meanwhile:
+      gatt_held  BlueZ 5.82 and later ("device: Elevate bt_att security if
+                 bonding is in progress"): bluetoothd raised the ATT
+                 channel's security as SMP was under way, so Linux holds ATT
+                 until the link is encrypted: nothing is read, exported or
+                 resolved.
+      else       5.66, a peer without the blueratchet service: its services
+                 are read at once, ServicesResolved=true, none of ours.'''
+    path = str(path)
+    dev = mockobject.objects[path]
+    dev.connected = True
+    changed = {'Connected': dbus.Boolean(True, variant_level=1)}
+    if not gatt_held:
+        changed['ServicesResolved'] = dbus.Boolean(True, variant_level=1)
+    dev.props[bluez5.DEVICE_IFACE].update(changed)
+    dev.EmitSignal(PROPS, 'PropertiesChanged', 'sa{sv}as', [bluez5.DEVICE_IFACE, changed, []])
+    return _agent_call('RequestConfirmation', [dbus.ObjectPath(path), dbus.UInt32(passkey)])
+
+
+def _agent_call(method, args):
     if not SIM.default_agent:
         raise dbus.exceptions.DBusException('no agent registered', name=MOCK + '.NoAgent')
     sig = _AGENT_SIGS[str(method)][0]

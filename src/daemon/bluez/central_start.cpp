@@ -20,6 +20,12 @@ void CentralStart::resolved(const std::string& device, std::uint64_t connection)
     on(device, connection).was_resolved = true;
 }
 
+bool CentralStart::services_seen(const std::string& device, std::uint64_t connection) const {
+    auto it = added_.find(device);
+    return it != added_.end() && it->second.connection == connection &&
+           (it->second.any || it->second.was_resolved);
+}
+
 CentralStart::Decision CentralStart::decide(const std::string& device, std::uint64_t connection,
                                             bool resolved, Clock::time_point now) const {
     if (resolved) return {Verdict::Resolved, {}};

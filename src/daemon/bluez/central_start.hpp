@@ -54,6 +54,10 @@ class CentralStart {
     void forget(const std::string& device) { added_.erase(device); }
     void forget_all() { added_.clear(); }
 
+    // bluetoothd said ServicesResolved, or one of ours appeared, on
+    // connection `connection` of `device` (bluez::PairHold).
+    bool services_seen(const std::string& device, std::uint64_t connection) const;
+
     // Whether to start now on connection `connection` of a connected
     // `device` under which our rx and tx exist.
     Decision decide(const std::string& device, std::uint64_t connection, bool resolved,

@@ -431,6 +431,17 @@ void Manager::session_minted(Connection& c, const handshake::Session& s) {
               " not_after=", v.not_after);
     peer_seen(a, s.peer_id, c.address());
     if (listener_.session_minted) listener_.session_minted(v);
+    if (auto p = pair_after_session_.find(c.device_path()); p != pair_after_session_.end()) {
+        const bool fresh =
+            loop_.now() - p->second < 2 * std::chrono::seconds(config_.handshake_timeout_seconds);
+        pair_after_session_.erase(p);
+        if (fresh && c.role() == LinkRole::Central) {
+            log::info(
+                "pairing device=", c.address(),
+                ": the session is live, asking bluetoothd to pair (its first Pair held GATT)");
+            bluez_.pair(c.device_path());
+        }
+    }
     plugins::SessionFacts f;
     f.adapter = v.adapter;
     f.adapter_address = a.address;
@@ -698,6 +709,24 @@ void Manager::early_bond_timeout(const std::string& device_path) {
     log::info("pairing rejected device=", cut(device_path));
     early.reply(false);
     bluez_.disconnect(device_path);
+}
+
+bool Manager::pair_after_session(const std::string& device_path, const std::string& why) {
+    auto it = early_bonds_.find(device_path);
+    if (it == early_bonds_.end()) return false;
+    EarlyBond early = std::move(it->second);
+    early_bonds_.erase(it);
+    loop_.cancel(early.timer);
+    log::warning("LE bond refused device=", cut(device_path), ": ", why,
+                 "; connecting again, to pair once the session is live");
+    BondRefusal r;
+    r.reason = "bluetoothd holds GATT until the pairing ends: pairing again after the session";
+    report_bond_refused(std::move(r));
+    log::info("pairing rejected device=", cut(device_path));
+    early.reply(false);
+    pair_after_session_[device_path] = loop_.now();
+    bluez_.reconnect(device_path);
+    return true;
 }
 
 void Manager::cancel_confirmations() {

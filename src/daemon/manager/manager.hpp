@@ -46,6 +46,8 @@ class BluezActions {
     // Device1.Disconnect, then Device1.Connect once the link is down: the
     // same device on a fresh link.
     virtual void reconnect(const std::string& device_path) = 0;
+    // Device1.Pair, asynchronously (the outcome is bluetoothd's to report).
+    virtual void pair(const std::string& device_path) = 0;
 };
 
 class Manager : public Model, private Connection::Owner, private ChannelHub::Sessions {
@@ -111,6 +113,19 @@ class Manager : public Model, private Connection::Owner, private ChannelHub::Ses
     void confirm_pairing(const std::string& device_path, std::optional<std::uint32_t> passkey,
                          std::function<void(bool)> reply);
     void cancel_confirmations();
+    // The BlueZ glue found that bluetoothd holds the device's GATT until the
+    // pairing that a confirmation held here waits for ends (`why`: how it
+    // knows; docs/DAEMON.md "BlueZ versions", src/daemon/bluez/pair_hold.hpp):
+    // a deadlock, since that confirmation waits for a session over GATT.  The
+    // confirmation is refused now, the device is connected again, and once
+    // a session of ours is live on the new link we ask bluetoothd to pair
+    // (BluezActions::pair), the bond then gated as always.  False, and
+    // nothing done, when no confirmation waits for a link of the device.
+    bool pair_after_session(const std::string& device_path, const std::string& why);
+    // A confirmation waits for the device's link (it has no connection yet).
+    bool bond_waits_for_link(const std::string& device_path) const {
+        return early_bonds_.count(device_path) != 0;
+    }
 
     // --- Model ---
     std::vector<AdapterView> adapters() const override;
@@ -202,6 +217,10 @@ class Manager : public Model, private Connection::Owner, private ChannelHub::Ses
     std::map<std::string, std::unique_ptr<Connection>> connections_;
     std::map<SessionKey, SessionRecord> sessions_;
     std::map<std::string, EarlyBond> early_bonds_;  // by device object path
+    // Devices to pair once a session of ours is live with them
+    // (pair_after_session), and since when: a wish older than twice the
+    // handshake's time is dropped, not acted on a link it was not made for.
+    std::map<std::string, Loop::Clock::time_point> pair_after_session_;
     // When a central last tried a timed-out first handshake once more on a
     // fresh link, by device object path (closed()).
     std::map<std::string, Loop::Clock::time_point> fresh_link_tries_;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "daemon/bluez/central_start.hpp"
+#include "daemon/bluez/pair_hold.hpp"
 
 #include <gtest/gtest.h>
 
@@ -75,6 +76,49 @@ TEST(CentralStart, ForgottenDevicesAndOtherDevicesWait) {
     s.chrc_added(kDev, 1, t0);
     s.forget_all();
     EXPECT_EQ(s.decide(kDev, 1, false, t0 + 5s).verdict, V::Wait);
+}
+
+TEST(CentralStart, ServicesSeenIsPerConnection) {
+    CentralStart s;
+    EXPECT_FALSE(s.services_seen(kDev, 1));
+    s.resolved(kDev, 1);
+    EXPECT_TRUE(s.services_seen(kDev, 1));
+    EXPECT_FALSE(s.services_seen(kDev, 2));  // a new connection starts unseen
+    s.chrc_added(kDev, 2, t0);
+    EXPECT_TRUE(s.services_seen(kDev, 2));
+}
+
+// BlueZ 5.87 holding GATT for the pairing (pair_hold.hpp): every fact as on
+// the testbed's central, then each one changed alone.
+TEST(PairHold, HeldOnlyWhenNothingOfGattCameOnTheCentralsConnection) {
+    PairHoldFacts held;
+    held.connected = true;
+    held.same_connection = true;
+    held.waits_for_link = true;
+    held.we_are_central = true;
+    EXPECT_TRUE(PairHold::held(held));
+
+    auto with = [&](auto change) {
+        PairHoldFacts f = held;
+        change(f);
+        return PairHold::held(f);
+    };
+    EXPECT_FALSE(with([](auto& f) { f.connected = false; }));
+    EXPECT_FALSE(with([](auto& f) { f.same_connection = false; }));  // it reconnected
+    EXPECT_FALSE(with([](auto& f) { f.waits_for_link = false; }));   // answered or ours
+    EXPECT_FALSE(with([](auto& f) { f.client_active = true; }));     // handshake under way
+    EXPECT_FALSE(with([](auto& f) { f.services_seen = true; }));     // a peer without us
+    EXPECT_FALSE(with([](auto& f) { f.we_are_central = false; }));   // the peer's GATT client
+    // The kernel could not say: only a daemon with no other role knows.
+    EXPECT_FALSE(with([](auto& f) { f.we_are_central.reset(); }));
+    EXPECT_TRUE(with([](auto& f) {
+        f.we_are_central.reset();
+        f.central_role_only = true;
+    }));
+    EXPECT_FALSE(with([](auto& f) {
+        f.we_are_central = false;
+        f.central_role_only = true;
+    }));
 }
 
 }  // namespace

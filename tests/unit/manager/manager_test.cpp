@@ -446,6 +446,62 @@ TEST(Manager, ABondForADeviceThatNeverBecomesOursTimesOut) {
     EXPECT_EQ(a.refused[0].reason, "no blueratchet session in time");
 }
 
+// BlueZ 5.82 and later: Device1.Pair on a device that was not connected
+// holds GATT until the pairing ends, and the pairing waits for a session
+// over GATT (src/daemon/bluez/pair_hold.hpp; scenario 11 on 5.87,
+// 2026-12-07).  The glue tells the manager; the held confirmation is
+// refused at once, the device connected again, and once the session is
+// live the central asks bluetoothd to pair, only then and only once.
+TEST(Manager, ABondHeldByBluezIsRefusedAndPairedOnceTheSessionIsLive) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    EXPECT_FALSE(a->pair_after_session(b.path(), "test: held"));  // nothing waits: nothing done
+    EXPECT_TRUE(a.bluez.reconnected.empty());
+
+    std::optional<bool> got;
+    a->confirm_pairing(b.path(), 123456, [&](bool ok) { got = ok; });
+    EXPECT_TRUE(a->bond_waits_for_link(b.path()));
+    t.loop.advance(8s);
+    EXPECT_FALSE(got.has_value());
+    ASSERT_TRUE(a->pair_after_session(b.path(), "test: held"));
+    ASSERT_TRUE(got.has_value());
+    EXPECT_FALSE(*got);
+    EXPECT_FALSE(a->bond_waits_for_link(b.path()));
+    EXPECT_EQ(a.bluez.reconnected, std::vector<std::string>{b.path()});
+    ASSERT_EQ(a.refused.size(), 1u);
+    EXPECT_NE(a.refused[0].reason.find("bluetoothd holds GATT"), std::string::npos);
+    // The confirmation's own deadline does not fire later: it was answered.
+    t.loop.advance(3s);
+    EXPECT_EQ(a.refused.size(), 1u);
+    EXPECT_TRUE(a.bluez.paired.empty());  // not before the session
+
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_EQ(a.bluez.paired, std::vector<std::string>{b.path()});
+    EXPECT_TRUE(b.bluez.paired.empty());  // the peripheral never asks
+
+    // Once: the next session of the same device pairs nothing.
+    t.disconnect(a, b);
+    t.connect(a, b);
+    ASSERT_TRUE(t.loop.settle_until([&] { return a.minted.size() == 2 && b.minted.size() == 2; }));
+    EXPECT_EQ(a.bluez.paired.size(), 1u);
+}
+
+// A wish to pair is for the reconnection it asked for: one whose session
+// comes after twice the handshake's time is not acted on.
+TEST(Manager, APairWishOutlivedByItsReconnectionIsDropped) {
+    Testbed t;
+    Node& a = t.node("a", kAddrA);
+    Node& b = t.node("b", kAddrB);
+    a->confirm_pairing(b.path(), 123456, [](bool) {});
+    ASSERT_TRUE(a->pair_after_session(b.path(), "test: held"));
+    t.loop.advance(20s);  // 2 x HandshakeTimeout (10 s here)
+    t.connect(a, b);
+    ASSERT_TRUE(t.until_live(a, b));
+    EXPECT_TRUE(a.bluez.paired.empty());
+}
+
 TEST(Manager, ABondWhoseSessionCameButNotThePeersPasskeyTimesOut) {
     Testbed t;
     Node& a = t.node("a", kAddrA);

@@ -33,11 +33,13 @@ inline std::string device_path(const std::string& address) {
 struct RecordingBluez : BluezActions {
     std::vector<std::string> disconnected;
     std::vector<std::string> reconnected;
+    std::vector<std::string> paired;  // Device1.Pair calls
     void disconnect(const std::string& device) override { disconnected.push_back(device); }
     void reconnect(const std::string& device) override {
         disconnected.push_back(device);
         reconnected.push_back(device);
     }
+    void pair(const std::string& device) override { paired.push_back(device); }
     bool asked(const std::string& device) const {
         return std::find(disconnected.begin(), disconnected.end(), device) != disconnected.end();
     }

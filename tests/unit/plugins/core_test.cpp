@@ -25,6 +25,7 @@ struct NoBluez : BluezActions {
         disconnected.push_back(device_path);
     }
     void reconnect(const std::string& device_path) override { disconnect(device_path); }
+    void pair(const std::string&) override {}
 };
 
 constexpr const char* kAddrA = "00:1A:7D:DA:71:0A";
