@@ -14,7 +14,10 @@
 #     before the blueratchet handshake has run; they defer it, and once the
 #     session is minted on that connection each daemon sends its passkey to
 #     the other inside the session and confirms because they are equal
-#     (Pairing successful, epoch 1).
+#     (Pairing successful, epoch 1).  Where A's bluetoothd (5.82 and later)
+#     holds GATT until the pairing ends, A's daemon refuses after 8 s
+#     (Failed to pair), connects again and, once epoch 1 is minted, pairs
+#     itself, confirmed the same way (Paired: yes).
 #  2. B's bluetoothd is killed while connected: both daemons invalidate; B's
 #     daemon registers agent, GATT application and advertisement again with
 #     the new bluetoothd; A reconnects and resumes (epoch 2).
@@ -57,7 +60,19 @@ br_daemon_start
 scan_for "$B" 30
 btctl "pair $B"
 btctl_expect "Pairing successful|Failed to pair" 60
-btctl_has "Pairing successful" || fail "pairing failed: $(btctl_match 'Failed to pair')"
+if btctl_has "Pairing successful"; then
+    log "pair: the bond followed the session on the connection Pair made"
+else
+    # BlueZ 5.82 and later may hold GATT until this pairing ends (a race in
+    # the kernel: docs/DAEMON.md "BlueZ versions").  A's daemon then refuses
+    # at once, connects again and pairs itself once the session is live.
+    grep -q "LE bond refused device=$(dev_path "$B"): bluetoothd holds GATT" "$BR_OUT/blueratchetd.log" \
+        || fail "pairing failed: $(btctl_match 'Failed to pair')"
+    log "pair: $(btctl_match 'Failed to pair'): bluetoothd held GATT; A's daemon pairs after the session"
+    wait_for 60 "A's daemon to pair with $B once the session is live" \
+        grep -q "paired device=$B" "$BR_OUT/blueratchetd.log"
+fi
+wait_for 20 "Paired: yes for $B on A" dev_is "$B" Paired
 stage pair
 wait_for 20 "A's daemon to mint a session with $B (epoch 1)" br_minted "$B" 1
 grep -q "LE bond deferred device=$(dev_path "$B")" "$BR_OUT/blueratchetd.log" \
@@ -65,7 +80,8 @@ grep -q "LE bond deferred device=$(dev_path "$B")" "$BR_OUT/blueratchetd.log" \
 grep -q "LE bond confirmed device=$(dev_path "$B") .*both bluetoothds asked about the same passkey" \
     "$BR_OUT/blueratchetd.log" \
     || fail "A's agent did not confirm from the passkeys compared over the minted session"
-grep -E "agent Request|LE bond|pairing conf|session minted" "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /'
+grep -E "agent Request|LE bond|pairing conf|session minted|pairing device|paired device|Pair of" \
+    "$BR_OUT/blueratchetd.log" | sed 's/^/    A: /'
 signal paired "$(br_fp_code "$(br_minted "$B" 1)")"
 wait_for 30 "Connected: yes for $B" dev_is "$B" Connected
 
