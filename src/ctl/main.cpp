@@ -721,6 +721,10 @@ std::string echo_cut(std::string msg, int argc, char** argv) {
 // Command lines CLI11 would misread, taken care of before it parses:
 // - a base64url peer id may start with '-' (one in 64 does): CLI11 would
 //   take it for an option, so it becomes the same id in hex;
+// - a unique prefix of such an id ("-aCH", the 4+ characters the peer
+//   argument takes) has no hex form: it moves behind a "--" at the end,
+//   where CLI11 takes it as the positional it is.  A prefix starting
+//   "--" stays an option (type more of it, or the hex id);
 // - a word where a command belongs that is no command: CLI11 only says
 //   "A subcommand is required", so it is named here.
 // Arguments after "--" (channel serve's command) are left alone.
@@ -755,6 +759,23 @@ std::optional<std::string> prepare_arguments(std::vector<std::string>& args, con
                    known + ")";
         }
         level = next;
+    }
+    if (std::find(args.begin(), args.end(), "--") != args.end()) return std::nullopt;
+    auto id_prefix = [](const std::string& a) {
+        return a.size() >= 4 && a.size() < PeerId::kBase64urlLen && a[0] == '-' && a[1] != '-' &&
+               std::all_of(a.begin(), a.end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+               });
+    };
+    std::vector<std::string> moved;
+    std::erase_if(args, [&](const std::string& a) {
+        if (!id_prefix(a)) return false;
+        moved.push_back(a);
+        return true;
+    });
+    if (!moved.empty()) {
+        args.push_back("--");
+        args.insert(args.end(), moved.begin(), moved.end());
     }
     return std::nullopt;
 }
