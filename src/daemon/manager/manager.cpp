@@ -724,7 +724,12 @@ bool Manager::pair_after_session(const std::string& device_path, const std::stri
     report_bond_refused(std::move(r));
     log::info("pairing rejected device=", cut(device_path));
     early.reply(false);
-    pair_after_session_[device_path] = loop_.now();
+    // Wishes whose reconnection never brought a session go: the map stays
+    // as small as the devices held lately.
+    const auto now = loop_.now();
+    const auto stale = 2 * std::chrono::seconds(config_.handshake_timeout_seconds);
+    std::erase_if(pair_after_session_, [&](const auto& w) { return now - w.second >= stale; });
+    pair_after_session_[device_path] = now;
     bluez_.reconnect(device_path);
     return true;
 }
