@@ -21,6 +21,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -721,10 +722,10 @@ std::string echo_cut(std::string msg, int argc, char** argv) {
 // Command lines CLI11 would misread, taken care of before it parses:
 // - a base64url peer id may start with '-' (one in 64 does): CLI11 would
 //   take it for an option, so it becomes the same id in hex;
-// - a unique prefix of such an id ("-aCH", the 4+ characters the peer
-//   argument takes) has no hex form: it moves behind a "--" at the end,
-//   where CLI11 takes it as the positional it is.  A prefix starting
-//   "--" stays an option (type more of it, or the hex id);
+// - a unique prefix of such an id ("-aCH", "--LNO": the 4+ characters the
+//   peer argument takes) has no hex form: unless it names one of our
+//   options, it moves behind a "--" at the end, where CLI11 takes it as
+//   the positional it is;
 // - a word where a command belongs that is no command: CLI11 only says
 //   "A subcommand is required", so it is named here.
 // Arguments after "--" (channel serve's command) are left alone.
@@ -761,9 +762,17 @@ std::optional<std::string> prepare_arguments(std::vector<std::string>& args, con
         level = next;
     }
     if (std::find(args.begin(), args.end(), "--") != args.end()) return std::nullopt;
-    auto id_prefix = [](const std::string& a) {
-        return a.size() >= 4 && a.size() < PeerId::kBase64urlLen && a[0] == '-' && a[1] != '-' &&
-               std::all_of(a.begin(), a.end(), [](char c) {
+    // Every long option of every command ("--adapter", "--json", ...).
+    std::set<std::string> long_options;
+    std::vector<const CLI::App*> apps{&app};
+    for (std::size_t i = 0; i < apps.size(); ++i) {
+        for (const auto* opt : apps[i]->get_options())
+            for (const auto& name : opt->get_lnames()) long_options.insert("--" + name);
+        for (const auto* sub : apps[i]->get_subcommands({})) apps.push_back(sub);
+    }
+    auto id_prefix = [&](const std::string& a) {
+        return a.size() >= 4 && a.size() < PeerId::kBase64urlLen && a[0] == '-' &&
+               !long_options.count(a) && std::all_of(a.begin(), a.end(), [](char c) {
                    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
                });
     };
